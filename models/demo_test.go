@@ -1,0 +1,39 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"plaza/models"
+	"plaza/models/dbtest"
+)
+
+func TestSeedDemoIsIdempotent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		s := models.NewStore(db)
+		for i := 0; i < 2; i++ {
+			if err := s.SeedDemo(ctx); err != nil {
+				t.Fatalf("seed run %d: %v", i+1, err)
+			}
+		}
+		var users, domains, teams, members, events int64
+		db.Model(&models.User{}).Count(&users)
+		db.Model(&models.Domain{}).Count(&domains)
+		db.Model(&models.Team{}).Count(&teams)
+		db.Model(&models.Membership{}).Count(&members)
+		db.Model(&models.AuditEvent{}).Count(&events)
+		if users != int64(len(models.DemoPersonas)) || domains != 5 || teams != 10 {
+			t.Fatalf("seeded %d people, %d domains, %d teams; want %d, 5, 10", users, domains, teams, len(models.DemoPersonas))
+		}
+		if members != 12 {
+			t.Errorf("seeded %d memberships, want 12", members)
+		}
+		// 5 domains + 10 teams + 12 memberships, written once.
+		if events != 27 {
+			t.Errorf("seed wrote %d audit events, want 27", events)
+		}
+	})
+}

@@ -1,0 +1,218 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Domain is a business area that owns data products (Sales, Finance, ...).
+type Domain struct {
+	ID           uint   `gorm:"primaryKey"`
+	Slug         string `gorm:"size:40;uniqueIndex;not null"`
+	Name         string `gorm:"size:80;not null"`
+	Description  string `gorm:"size:2000"`
+	ContactEmail string `gorm:"size:254"`
+	ArchivedAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Archived reports whether the domain was archived.
+func (d *Domain) Archived() bool { return d.ArchivedAt != nil }
+
+// DomainInput is what a person types to create or edit a domain.
+type DomainInput struct {
+	Slug         string
+	Name         string
+	Description  string
+	ContactEmail string
+}
+
+func (in *DomainInput) normalize() {
+	in.Slug = strings.TrimSpace(in.Slug)
+	in.Name = strings.TrimSpace(in.Name)
+	in.Description = strings.TrimSpace(in.Description)
+	in.ContactEmail = NormalizeEmail(in.ContactEmail)
+}
+
+func (in DomainInput) validate() error {
+	v := &ValidationError{}
+	checkSlug(v, "slug", in.Slug)
+	checkText(v, "name", "Name", in.Name, true, 80)
+	checkText(v, "description", "Description", in.Description, false, 2000)
+	checkOptionalEmail(v, "contact_email", in.ContactEmail)
+	return v.OrNil()
+}
+
+// DomainSummary is a domain with the counts shown in listings.
+type DomainSummary struct {
+	Domain
+	Teams   int64
+	Members int64
+}
+
+// ListDomains lists domains by name; archived ones only when asked.
+func (s *Store) ListDomains(ctx context.Context, withArchived bool) ([]DomainSummary, error) {
+	var out []DomainSummary
+	q := s.db(ctx).Table("domains").
+		Select(`domains.*,
+			(SELECT COUNT(*) FROM teams WHERE teams.domain_id = domains.id AND teams.archived_at IS NULL) AS teams,
+			(SELECT COUNT(DISTINCT memberships.user_id) FROM memberships JOIN teams ON teams.id = memberships.team_id
+				WHERE teams.domain_id = domains.id AND teams.archived_at IS NULL) AS members`)
+	if !withArchived {
+		q = q.Where("domains.archived_at IS NULL")
+	}
+	if err := q.Order("domains.name").Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("list domains: %w", err)
+	}
+	return out, nil
+}
+
+// DomainBySlug loads a domain, archived or not.
+func (s *Store) DomainBySlug(ctx context.Context, slug string) (*Domain, error) {
+	var d Domain
+	if err := s.db(ctx).Where("slug = ?", slug).First(&d).Error; err != nil {
+		return nil, fmt.Errorf("domain %q: %w", slug, notFound(err))
+	}
+	return &d, nil
+}
+
+// CreateDomain adds a domain. Only admins may.
+func (s *Store) CreateDomain(ctx context.Context, actor *User, in DomainInput) (*Domain, error) {
+	if err := Authorize(actor, ActManageDomains, nil); err != nil {
+		return nil, err
+	}
+	in.normalize()
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	d := &Domain{Slug: in.Slug, Name: in.Name, Description: in.Description, ContactEmail: in.ContactEmail}
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(d).Error; err != nil {
+			if isDuplicate(err) {
+				return Invalid("slug", fmt.Sprintf("The slug %q is taken by another domain.", in.Slug))
+			}
+			return err
+		}
+		return s.audit(ctx, tx, actor, "domain.create", d, nil, d)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create domain: %w", err)
+	}
+	return d, nil
+}
+
+// UpdateDomain edits a domain's fields, slug included.
+func (s *Store) UpdateDomain(ctx context.Context, actor *User, slug string, in DomainInput) (*Domain, error) {
+	if err := Authorize(actor, ActManageDomains, nil); err != nil {
+		return nil, err
+	}
+	in.normalize()
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var after Domain
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var before Domain
+		if err := tx.Where("slug = ?", slug).First(&before).Error; err != nil {
+			return notFound(err)
+		}
+		after = before
+		after.Slug, after.Name, after.Description, after.ContactEmail = in.Slug, in.Name, in.Description, in.ContactEmail
+		if err := tx.Select("slug", "name", "description", "contact_email", "updated_at").Save(&after).Error; err != nil {
+			if isDuplicate(err) {
+				return Invalid("slug", fmt.Sprintf("The slug %q is taken by another domain.", in.Slug))
+			}
+			return err
+		}
+		return s.audit(ctx, tx, actor, "domain.update", &after, &before, &after)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update domain %q: %w", slug, err)
+	}
+	return &after, nil
+}
+
+// SetDomainArchived archives or restores a domain.
+func (s *Store) SetDomainArchived(ctx context.Context, actor *User, slug string, archived bool) (*Domain, error) {
+	if err := Authorize(actor, ActManageDomains, nil); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var after Domain
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var before Domain
+		if err := tx.Where("slug = ?", slug).First(&before).Error; err != nil {
+			return notFound(err)
+		}
+		after = before
+		action := "domain.restore"
+		after.ArchivedAt = nil
+		if archived {
+			action = "domain.archive"
+			after.ArchivedAt = &now
+		}
+		if err := tx.Select("archived_at", "updated_at").Save(&after).Error; err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, action, &after, &before, &after)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive domain %q: %w", slug, err)
+	}
+	return &after, nil
+}
+
+// Removal says what RemoveDomain did.
+type Removal string
+
+// The outcomes of removing something that may still be in use.
+const (
+	Deleted  Removal = "deleted"
+	Archived Removal = "archived"
+)
+
+// RemoveDomain deletes an empty domain. A domain that still has teams (or,
+// later, products) keeps its history: it is archived instead.
+func (s *Store) RemoveDomain(ctx context.Context, actor *User, slug string) (Removal, error) {
+	if err := Authorize(actor, ActManageDomains, nil); err != nil {
+		return "", err
+	}
+	var outcome Removal
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var d Domain
+		if err := tx.Where("slug = ?", slug).First(&d).Error; err != nil {
+			return notFound(err)
+		}
+		var teams int64
+		if err := tx.Model(&Team{}).Where("domain_id = ?", d.ID).Count(&teams).Error; err != nil {
+			return err
+		}
+		if teams > 0 {
+			outcome = Archived
+			if d.ArchivedAt != nil {
+				return nil
+			}
+			before := d
+			now := s.now()
+			d.ArchivedAt = &now
+			if err := tx.Select("archived_at", "updated_at").Save(&d).Error; err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, actor, "domain.archive", &d, &before, &d)
+		}
+		outcome = Deleted
+		if err := tx.Delete(&d).Error; err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "domain.delete", &d, &d, nil)
+	})
+	if err != nil {
+		return "", fmt.Errorf("remove domain %q: %w", slug, err)
+	}
+	return outcome, nil
+}

@@ -1,0 +1,151 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+)
+
+// Migrate brings the schema up to date. Migrations are versioned and never
+// edited once they land: each one carries its own copy of the tables it
+// creates, so later changes to the model structs cannot change history.
+func Migrate(ctx context.Context, db *gorm.DB) error {
+	m := gormigrate.New(db.WithContext(ctx), &gormigrate.Options{
+		TableName:                 "schema_migrations",
+		IDColumnName:              "id",
+		IDColumnSize:              64,
+		UseTransaction:            true,
+		ValidateUnknownMigrations: true,
+	}, migrations())
+	if err := m.Migrate(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+func migrations() []*gormigrate.Migration {
+	return []*gormigrate.Migration{
+		{ID: "0001_platform", Migrate: migratePlatform},
+	}
+}
+
+// migratePlatform creates people, domains, teams, sessions, tokens and the
+// append-only audit log.
+func migratePlatform(tx *gorm.DB) error {
+	type User struct {
+		ID            uint   `gorm:"primaryKey"`
+		Email         string `gorm:"size:254;uniqueIndex;not null"`
+		Name          string `gorm:"size:120;not null"`
+		Title         string `gorm:"size:160"`
+		IsAdmin       bool   `gorm:"not null;default:false"`
+		DeactivatedAt *time.Time
+		LastSeenAt    *time.Time
+		CreatedAt     time.Time
+		UpdatedAt     time.Time
+	}
+	type Identity struct {
+		ID        uint   `gorm:"primaryKey"`
+		UserID    uint   `gorm:"not null;index"`
+		User      User   `gorm:"constraint:OnDelete:CASCADE"`
+		Provider  string `gorm:"size:64;not null;uniqueIndex:idx_identity_subject"`
+		Subject   string `gorm:"size:255;not null;uniqueIndex:idx_identity_subject"`
+		CreatedAt time.Time
+	}
+	type Domain struct {
+		ID           uint   `gorm:"primaryKey"`
+		Slug         string `gorm:"size:40;uniqueIndex;not null"`
+		Name         string `gorm:"size:80;not null"`
+		Description  string `gorm:"size:2000"`
+		ContactEmail string `gorm:"size:254"`
+		ArchivedAt   *time.Time
+		CreatedAt    time.Time
+		UpdatedAt    time.Time
+	}
+	type Team struct {
+		ID          uint   `gorm:"primaryKey"`
+		DomainID    uint   `gorm:"not null;uniqueIndex:idx_team_slug"`
+		Domain      Domain `gorm:"constraint:OnDelete:RESTRICT"`
+		Slug        string `gorm:"size:40;not null;uniqueIndex:idx_team_slug"`
+		Name        string `gorm:"size:80;not null"`
+		Description string `gorm:"size:2000"`
+		ArchivedAt  *time.Time
+		CreatedAt   time.Time
+		UpdatedAt   time.Time
+	}
+	type Membership struct {
+		ID        uint   `gorm:"primaryKey"`
+		TeamID    uint   `gorm:"not null;uniqueIndex:idx_membership"`
+		Team      Team   `gorm:"constraint:OnDelete:CASCADE"`
+		UserID    uint   `gorm:"not null;uniqueIndex:idx_membership;index"`
+		User      User   `gorm:"constraint:OnDelete:CASCADE"`
+		Role      string `gorm:"size:16;not null"`
+		CreatedAt time.Time
+	}
+	type Session struct {
+		ID         uint   `gorm:"primaryKey"`
+		Hash       string `gorm:"size:64;not null;uniqueIndex"`
+		UserID     uint   `gorm:"not null;index"`
+		User       User   `gorm:"constraint:OnDelete:CASCADE"`
+		Provider   string `gorm:"size:64;not null"`
+		CreatedAt  time.Time
+		ExpiresAt  time.Time `gorm:"not null;index"`
+		LastSeenAt time.Time
+	}
+	type APIToken struct {
+		ID         uint   `gorm:"primaryKey"`
+		UserID     uint   `gorm:"not null;index"`
+		User       User   `gorm:"constraint:OnDelete:CASCADE"`
+		Name       string `gorm:"size:80;not null"`
+		Prefix     string `gorm:"size:16;not null"`
+		Hash       string `gorm:"size:64;not null;uniqueIndex"`
+		LastUsedAt *time.Time
+		RevokedAt  *time.Time
+		CreatedAt  time.Time
+	}
+	type AuditEvent struct {
+		ID         uint      `gorm:"primaryKey"`
+		At         time.Time `gorm:"not null;index"`
+		ActorID    *uint     `gorm:"index"`
+		ActorEmail string    `gorm:"size:254;not null"`
+		Action     string    `gorm:"size:64;not null;index"`
+		ObjectType string    `gorm:"size:32;not null;index:idx_audit_object"`
+		ObjectID   string    `gorm:"size:255;not null;index:idx_audit_object"`
+		Before     string    `gorm:"type:text"`
+		After      string    `gorm:"type:text"`
+		RequestID  string    `gorm:"size:64"`
+	}
+	if err := tx.AutoMigrate(&User{}, &Identity{}, &Domain{}, &Team{}, &Membership{}, &Session{}, &APIToken{}, &AuditEvent{}); err != nil {
+		return err
+	}
+	return appendOnly(tx, "audit_events")
+}
+
+// appendOnly makes the database itself refuse UPDATE and DELETE on table.
+func appendOnly(tx *gorm.DB, table string) error {
+	var stmts []string
+	switch Dialect(tx) {
+	case "postgres":
+		stmts = []string{
+			`CREATE OR REPLACE FUNCTION plaza_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`,
+			fmt.Sprintf(`CREATE TRIGGER %[1]s_append_only BEFORE UPDATE OR DELETE ON %[1]s
+			FOR EACH ROW EXECUTE FUNCTION plaza_append_only()`, table),
+		}
+	default:
+		stmts = []string{
+			fmt.Sprintf(`CREATE TRIGGER %[1]s_no_update BEFORE UPDATE ON %[1]s
+			BEGIN SELECT RAISE(ABORT, '%[1]s is append-only'); END`, table),
+			fmt.Sprintf(`CREATE TRIGGER %[1]s_no_delete BEFORE DELETE ON %[1]s
+			BEGIN SELECT RAISE(ABORT, '%[1]s is append-only'); END`, table),
+		}
+	}
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return fmt.Errorf("make %s append-only: %w", table, err)
+		}
+	}
+	return nil
+}
