@@ -8,15 +8,15 @@ type Action string
 
 // The actions known so far.
 const (
-	ActBrowse         Action = "browse"          // see the catalog, domains, teams
-	ActManageDomains  Action = "manage domains"  // create, edit, archive domains
-	ActManageTeams    Action = "manage teams"    // create and archive teams
-	ActManagePeople   Action = "manage people"   // add people, make admins, deactivate
-	ActViewAudit      Action = "view audit log"  // read every audit event
-	ActEditTeam       Action = "edit team"       // change a team's name and description
-	ActManageMembers  Action = "manage members"  // add, remove, change roles in a team
-	ActAdminConsole   Action = "open admin"      // the admin pages
-	ActManageOwnToken Action = "manage tokens"   // personal access tokens
+	ActBrowse         Action = "browse"         // see the catalog, domains, teams
+	ActManageDomains  Action = "manage domains" // create, edit, archive domains
+	ActManageTeams    Action = "manage teams"   // create and archive teams
+	ActManagePeople   Action = "manage people"  // add people, make admins, deactivate
+	ActViewAudit      Action = "view audit log" // read every audit event
+	ActEditTeam       Action = "edit team"      // change a team's name and description
+	ActManageMembers  Action = "manage members" // add, remove, change roles in a team
+	ActAdminConsole   Action = "open admin"     // the admin pages
+	ActManageOwnToken Action = "manage tokens"  // personal access tokens
 )
 
 // Team roles.

@@ -90,4 +90,6 @@ func NewPage(number, size int) Page {
 	return Page{Number: number, Size: size}
 }
 
-func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound) }
+func isNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound)
+}
