@@ -24,12 +24,13 @@ type Domain struct {
 // Archived reports whether the domain was archived.
 func (d *Domain) Archived() bool { return d.ArchivedAt != nil }
 
-// DomainInput is what a person types to create or edit a domain.
+// DomainInput is what a person types to create or edit a domain; forms and
+// JSON bind straight into it, as it holds nothing a caller may not set.
 type DomainInput struct {
-	Slug         string
-	Name         string
-	Description  string
-	ContactEmail string
+	Slug         string `form:"slug" json:"slug"`
+	Name         string `form:"name" json:"name"`
+	Description  string `form:"description" json:"description"`
+	ContactEmail string `form:"contact_email" json:"contact_email"`
 }
 
 func (in *DomainInput) normalize() {

@@ -38,9 +38,9 @@ type Membership struct {
 
 // TeamInput is what a person types to create or edit a team.
 type TeamInput struct {
-	Slug        string
-	Name        string
-	Description string
+	Slug        string `form:"slug" json:"slug"`
+	Name        string `form:"name" json:"name"`
+	Description string `form:"description" json:"description"`
 }
 
 func (in *TeamInput) normalize() {
@@ -293,6 +293,9 @@ func (s *Store) AddMember(ctx context.Context, actor *User, t *Team, email, role
 		case isNotFound(err):
 			m = Membership{TeamID: t.ID, UserID: u.ID, Role: role}
 			if err := tx.Omit("Team", "User").Create(&m).Error; err != nil {
+				if isDuplicate(err) { // added by someone else since we looked (Postgres, read committed)
+					return Invalid("email", u.DisplayName()+" was just added to this team by someone else; reload to see their role.")
+				}
 				return err
 			}
 			if err := s.auditObject(ctx, tx, actor, "member.add", "team", key, nil, membershipAudit{key, email, role}); err != nil {

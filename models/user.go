@@ -118,9 +118,9 @@ func (s *Store) SearchUsers(ctx context.Context, q string, limit int) ([]User, e
 
 // PersonInput is what an admin types to add a person before their first sign-in.
 type PersonInput struct {
-	Email string
-	Name  string
-	Title string
+	Email string `form:"email" json:"email"`
+	Name  string `form:"name" json:"name"`
+	Title string `form:"title" json:"title"`
 }
 
 // CreatePerson adds a person by email; they sign in later through SSO.

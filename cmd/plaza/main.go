@@ -1,0 +1,274 @@
+// Command plaza is the Plaza data mesh portal: one binary that serves the
+// web app and the API, migrates the database and seeds the demo company.
+//
+//	plaza serve [--demo]      run the server
+//	plaza migrate             apply database migrations
+//	plaza demo                seed the demo company
+//	plaza token create --email E [--name N]
+//	plaza version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"plaza/handlers"
+	"plaza/lake"
+	"plaza/models"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+const usage = `Plaza, the data mesh portal.
+
+Usage:
+  plaza serve [--demo] [--addr ADDR] [--data DIR]   run the web server
+  plaza migrate                                     apply database migrations
+  plaza demo                                        seed the demo company
+  plaza token create --email E [--name N]           print a new API token
+  plaza version                                     print the version
+
+Run "plaza <command> -h" for a command's flags. Every flag has a PLAZA_*
+environment variable; see README.md.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "plaza:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes one subcommand; main is only its exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, stdout)
+	case "demo":
+		return demo(ctx, args, stdout)
+	case "token":
+		return token(ctx, args, stdout)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "plaza", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// parse reads the shared flags plus any extra ones a command registers.
+func parse(name string, args []string, extra func(*flag.FlagSet)) (*Config, error) {
+	fs := flag.NewFlagSet("plaza "+name, flag.ContinueOnError)
+	var c Config
+	c.bindFlags(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return &c, c.finish()
+}
+
+// openStore connects to the database and applies migrations.
+func openStore(ctx context.Context, c *Config) (*models.Store, func(), error) {
+	db, err := models.Open(c.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeDB := func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	}
+	if err := models.Migrate(ctx, db); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return models.NewStore(db), closeDB, nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parse("serve", args, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.LogFormat, stderr)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	store, closeDB, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if c.Demo {
+		if err := store.SeedDemo(ctx); err != nil {
+			return fmt.Errorf("seed demo company: %w", err)
+		}
+	}
+	lk, err := lake.Open(c.LakeDir)
+	if err != nil {
+		return err
+	}
+	key, err := c.sessionKey()
+	if err != nil {
+		return err
+	}
+	srv, err := handlers.New(store, lk, handlers.Options{
+		BaseURL: c.BaseURL, Demo: c.Demo, DevLogin: c.DevLogin, AdminEmails: c.AdminEmails,
+		SessionSecret: key, SecureCookies: strings.HasPrefix(c.BaseURL, "https://"),
+		Version: version, Providers: c.Providers, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads
+		IdleTimeout:       2 * time.Minute,
+	}
+	printWelcome(stdout, c, ln.Addr().String())
+	log.Info("serving", "addr", ln.Addr().String(), "database", models.Dialect(store.DB), "lake", lk.Dir, "demo", c.Demo)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func printWelcome(w io.Writer, c *Config, addr string) {
+	url := c.BaseURL
+	if strings.HasPrefix(url, "http://") && strings.HasSuffix(c.Addr, ":0") {
+		url = "http://" + addr // a random port was asked for: say which one
+	}
+	fmt.Fprintf(w, "Plaza %s is running at %s\n", version, url)
+	if c.Demo || c.DevLogin {
+		fmt.Fprintf(w, "\nDemo sign-in (%s): open %s/signin and pick a persona, no password needed:\n", models.DemoCompany, url)
+		for _, p := range models.DemoPersonas {
+			fmt.Fprintf(w, "  %-34s %s\n", p.Email, p.Title)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	c, err := parse("migrate", args, nil)
+	if err != nil {
+		return err
+	}
+	_, closeDB, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	closeDB()
+	fmt.Fprintln(stdout, "database is up to date")
+	return nil
+}
+
+func demo(ctx context.Context, args []string, stdout io.Writer) error {
+	c, err := parse("demo", args, nil)
+	if err != nil {
+		return err
+	}
+	store, closeDB, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := store.SeedDemo(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded the %s demo company\n", models.DemoCompany)
+	return nil
+}
+
+func token(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(`usage: plaza token create --email E [--name N]`)
+	}
+	var email, name, label string
+	c, err := parse("token create", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "whose token (created when absent)")
+		fs.StringVar(&name, "name", "", "the person's name, when they are created")
+		fs.StringVar(&label, "label", "created with plaza token create", "what the token is for")
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" {
+		return errors.New("--email is required")
+	}
+	store, closeDB, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	u, err := store.EnsureUser(ctx, email, name, c.AdminEmails)
+	if err != nil {
+		return describe(err)
+	}
+	_, secret, err := store.CreateToken(ctx, u, label)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+// describe turns a validation error into a one-line message for the terminal.
+func describe(err error) error {
+	var v *models.ValidationError
+	if errors.As(err, &v) {
+		f, msg := v.First()
+		return fmt.Errorf("--%s: %s", f, msg)
+	}
+	return err
+}

@@ -1,0 +1,37 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"plaza/models"
+)
+
+type healthReport struct {
+	Status   string `json:"status"`
+	Database string `json:"database"`
+	Lake     string `json:"lake"`
+	Version  string `json:"version"`
+}
+
+// Healthz answers whether the database and the lake are reachable.
+func (s *Server) Healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	r := healthReport{Status: "ok", Database: "ok", Lake: "ok", Version: s.Opts.Version}
+	if err := models.Ping(ctx, s.Store.DB); err != nil {
+		r.Status, r.Database = "unavailable", err.Error()
+	}
+	if err := s.Lake.Check(); err != nil {
+		r.Status, r.Lake = "unavailable", err.Error()
+	}
+	status := http.StatusOK
+	if r.Status != "ok" {
+		status = http.StatusServiceUnavailable
+	}
+	return c.JSON(status, r)
+}
+

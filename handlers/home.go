@@ -1,0 +1,47 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"plaza/views"
+	"plaza/views/home"
+)
+
+// Home is the marketplace front page.
+func (s *Server) Home(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	domains, err := s.Store.ListDomains(ctx, false)
+	if err != nil {
+		return err
+	}
+	teams, err := s.Store.TeamsOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, home.Marketplace(s.shell(c, "Marketplace", views.NavMarketplace), home.Data{Domains: domains, MyTeams: teams}))
+}
+
+// comingPage describes a part of Plaza that is not built yet.
+type comingPage struct {
+	nav, title, what, detail string
+}
+
+var comingPages = map[string]comingPage{
+	"/access":     {views.NavAccess, "My access", "Your access requests and grants", "Request access to a data product, follow each approval step, and see when your grants expire."},
+	"/inbox":      {views.NavInbox, "Inbox", "Requests waiting for your decision", "Owners and governance stewards approve or deny access requests here, with a comment."},
+	"/pipelines":  {views.NavPipelines, "Pipelines", "Build and publish data products", "Define SQL pipelines over your landing files and upstream products; Plaza runs them, checks quality and publishes snapshots."},
+	"/query":      {views.NavQuery, "Query", "SQL across the products you may read", "A workbench to join data products from several domains, limited to your active grants."},
+	"/dashboards": {views.NavDashboards, "Dashboards", "Ownership, quality and usage", "See where ownership is missing, where quality slips and which products are used."},
+}
+
+// Coming shows the placeholder of a part not built yet, never a 404.
+func (s *Server) Coming(c echo.Context) error {
+	p, ok := comingPages[c.Path()]
+	if !ok {
+		return echo.ErrNotFound
+	}
+	return render(c, http.StatusOK, views.Coming(s.shell(c, p.title, p.nav), p.what, p.detail))
+}

@@ -1,0 +1,116 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"plaza/models"
+	"plaza/static"
+)
+
+// routes is the map of the site, grouped by who may call each route.
+func (s *Server) routes(e *echo.Echo) {
+	e.Use(
+		middleware.RequestID(),
+		withRequestContext,
+		s.requestLogger(),
+		middleware.Recover(),
+		echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
+			Namespace: "plaza", Subsystem: "http", Registerer: s.registry,
+			Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/static") },
+		}),
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+			ReferrerPolicy:        "same-origin",
+			ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+		}),
+		middleware.BodyLimit("4M"),
+		s.csrf(),
+		s.authenticate,
+	)
+
+	// Public: health, metrics, assets, sign-in.
+	e.GET("/healthz", s.Healthz)
+	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.registry}))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler())))
+	e.GET("/signin", s.SignIn)
+	e.POST("/signin/demo", s.SignInDemo)
+	e.GET("/auth/:provider", s.AuthBegin)
+	e.GET("/auth/:provider/callback", s.AuthCallback)
+	e.POST("/signout", s.SignOut)
+
+	// Signed in: the marketplace, domains and teams, one's own profile.
+	app := e.Group("", s.requireUser)
+	app.GET("/", s.Home)
+	for path := range comingPages {
+		app.GET(path, s.Coming)
+	}
+	app.GET("/domains", s.DomainsIndex)
+	app.GET("/domains/:domain", s.DomainShow)
+	app.GET("/domains/:domain/teams/:team", s.TeamShow)
+	// Team owners and admins (checked by models.Authorize for the team):
+	app.GET("/domains/:domain/teams/:team/edit", s.TeamEdit)
+	app.POST("/domains/:domain/teams/:team", s.TeamUpdate)
+	app.POST("/domains/:domain/teams/:team/members", s.MemberAdd)
+	app.POST("/domains/:domain/teams/:team/members/remove", s.MemberRemove)
+	app.GET("/profile", s.Profile)
+	app.POST("/profile/tokens", s.TokenCreate)
+	app.POST("/profile/tokens/:id/revoke", s.TokenRevoke)
+
+	// Admins.
+	admin := e.Group("/admin", s.requireUser, require(models.ActAdminConsole))
+	admin.GET("", s.AdminHome)
+	admin.GET("/domains", s.AdminDomains)
+	admin.GET("/domains/new", s.DomainNew)
+	admin.POST("/domains", s.DomainCreate)
+	admin.GET("/domains/:domain/edit", s.DomainEdit)
+	admin.POST("/domains/:domain", s.DomainUpdate)
+	admin.POST("/domains/:domain/archive", s.DomainArchive)
+	admin.POST("/domains/:domain/restore", s.DomainRestore)
+	admin.POST("/domains/:domain/delete", s.DomainDelete)
+	admin.GET("/domains/:domain/teams/new", s.TeamNew)
+	admin.POST("/domains/:domain/teams", s.TeamCreate)
+	admin.POST("/domains/:domain/teams/:team/archive", s.TeamArchive)
+	admin.POST("/domains/:domain/teams/:team/restore", s.TeamRestore)
+	admin.GET("/people", s.PeopleIndex)
+	admin.POST("/people", s.PersonCreate)
+	admin.POST("/people/:id/admin", s.PersonSetAdmin)
+	admin.POST("/people/:id/active", s.PersonSetActive)
+	admin.GET("/audit", s.AuditIndex)
+
+	// JSON API, bearer tokens; each call authorizes in models like the browser.
+	api := e.Group("/api/v1", s.requireUser)
+	api.GET("/me", s.APIMe)
+	api.GET("/domains", s.APIDomains)
+	api.POST("/domains", s.APIDomainCreate)
+	api.GET("/domains/:domain", s.APIDomainShow)
+	api.PATCH("/domains/:domain", s.APIDomainUpdate)
+	api.DELETE("/domains/:domain", s.APIDomainRemove)
+	api.GET("/domains/:domain/teams", s.APITeams)
+	api.POST("/domains/:domain/teams", s.APITeamCreate)
+	api.GET("/domains/:domain/teams/:team", s.APITeamShow)
+	api.PATCH("/domains/:domain/teams/:team", s.APITeamUpdate)
+	api.DELETE("/domains/:domain/teams/:team", s.APITeamArchive)
+	api.GET("/domains/:domain/teams/:team/members", s.APIMembers)
+	api.PUT("/domains/:domain/teams/:team/members/:email", s.APIMemberPut)
+	api.DELETE("/domains/:domain/teams/:team/members/:email", s.APIMemberRemove)
+	api.GET("/audit", s.APIAudit)
+}
+
+// staticHandler serves the embedded assets; URLs carry a version, so they
+// may be cached for a long time.
+func staticHandler() http.Handler {
+	fs := http.FileServerFS(static.FS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".go") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		fs.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,44 @@
+package components
+
+import (
+	"strconv"
+	"time"
+)
+
+// Count formats n with a singular or plural noun: "1 team", "3 teams".
+func Count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
+}
+
+// Date formats a time as a calendar day.
+func Date(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+// DateTime formats a time to the minute, in UTC.
+func DateTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
+// DatePtr formats an optional time, "never" when nil.
+func DatePtr(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return DateTime(*t)
+}
+
+// Ago formats how long ago t was, roughly.
+func Ago(t time.Time, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return Count(int64(d/time.Minute), "minute", "minutes") + " ago"
+	case d < 24*time.Hour:
+		return Count(int64(d/time.Hour), "hour", "hours") + " ago"
+	case d < 60*24*time.Hour:
+		return Count(int64(d/(24*time.Hour)), "day", "days") + " ago"
+	}
+	return Date(t)
+}
