@@ -34,4 +34,3 @@ func (s *Server) Healthz(c echo.Context) error {
 	}
 	return c.JSON(status, r)
 }
-

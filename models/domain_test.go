@@ -157,9 +157,9 @@ func TestUpdateDomain(t *testing.T) {
 			wantBefore, wantAfter map[string]any
 		}{
 			{
-				name: "rename and describe",
-				slug: "sales",
-				in:   models.DomainInput{Slug: "sales", Name: "Sales & Returns", Description: "Orders and returns.", ContactEmail: "sales-data@example.com"},
+				name:       "rename and describe",
+				slug:       "sales",
+				in:         models.DomainInput{Slug: "sales", Name: "Sales & Returns", Description: "Orders and returns.", ContactEmail: "sales-data@example.com"},
 				wantBefore: map[string]any{"slug": "sales", "name": "Sales", "description": "", "contact_email": "data-sales@example.com"},
 				wantAfter:  map[string]any{"slug": "sales", "name": "Sales & Returns", "description": "Orders and returns.", "contact_email": "sales-data@example.com"},
 			},

@@ -60,7 +60,7 @@ func TestAuthorize(t *testing.T) {
 			unauth = models.ErrUnauthenticated
 		)
 		cases := []struct {
-			act                                                   models.Action
+			act                                                 models.Action
 			nobody, deactivated, signedIn, member, owner, admin error
 		}{
 			{models.ActBrowse, unauth, unauth, ok, ok, ok, ok},

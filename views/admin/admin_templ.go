@@ -194,7 +194,7 @@ type PeopleData struct {
 	Me       uint
 }
 
-var roleFilters = []components.Option{{"", "Everyone"}, {"admin", "Admins"}, {"deactivated", "Deactivated"}}
+var roleFilters = []components.Option{{Value: "", Label: "Everyone"}, {Value: "admin", Label: "Admins"}, {Value: "deactivated", Label: "Deactivated"}}
 
 // People lists people and lets admins add them, make admins and deactivate.
 func People(s views.Shell, d PeopleData) templ.Component {
@@ -572,7 +572,7 @@ type AuditData struct {
 	PageHref func(int) string
 }
 
-var objectTypes = []components.Option{{"", "Any object"}, {"domain", "Domain"}, {"team", "Team"}, {"user", "Person"}, {"token", "Token"}}
+var objectTypes = []components.Option{{Value: "", Label: "Any object"}, {Value: "domain", Label: "Domain"}, {Value: "team", Label: "Team"}, {Value: "user", Label: "Person"}, {Value: "token", Label: "Token"}}
 
 // Audit is the audit log with its filters.
 func Audit(s views.Shell, d AuditData) templ.Component {
