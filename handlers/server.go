@@ -43,6 +43,7 @@ type Server struct {
 	providers []providerEntry
 	registry  *prometheus.Registry
 	log       *slog.Logger
+	echo      *echo.Echo
 }
 
 // New builds a Server; it fails when the options cannot work (a short
@@ -69,21 +70,19 @@ func New(store *models.Store, lk *lake.Lake, opts Options) (*Server, error) {
 		}
 		s.providers = append(s.providers, providerEntry{cfg: pc, provider: p})
 	}
+	s.echo = echo.New()
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes(s.echo)
 	return s, nil
 }
 
 // Handler returns the whole site as an http.Handler.
-func (s *Server) Handler() http.Handler { return s.Echo() }
+func (s *Server) Handler() http.Handler { return s.echo }
 
-// Echo returns the configured echo instance with every route registered.
-func (s *Server) Echo() *echo.Echo {
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.HTTPErrorHandler = s.handleError
-	s.routes(e)
-	return e
-}
+// Routes lists every registered route.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 
 type providerEntry struct {
 	cfg      ProviderConfig

@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The roles a route is walked with, in the order of routeRule.want.
+var walkRoles = []struct{ name, email string }{
+	{"anonymous", ""},
+	{"signed-in user", userEmail},
+	{"team member", memberEmail},
+	{"team owner", ownerEmail},
+	{"admin", adminEmail},
+}
+
+// routeRule says what each role gets from one route, and what to send.
+type routeRule struct {
+	form url.Values // browser form fields for POST
+	json string     // API body
+	want [5]int     // anonymous, user, member, owner, admin
+}
+
+const (
+	ok      = http.StatusOK
+	created = http.StatusCreated
+	gone    = http.StatusNoContent
+	see     = http.StatusSeeOther
+	unauth  = http.StatusUnauthorized
+	denied  = http.StatusForbidden
+	missing = http.StatusNotFound
+)
+
+func f(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// routeRules lists every route the server registers. A route missing here
+// fails TestEveryRouteHasARule: a new route must say who may call it.
+var routeRules = map[string]routeRule{
+	// Public.
+	"GET /healthz":                          {want: [5]int{ok, ok, ok, ok, ok}},
+	"GET /metrics":                          {want: [5]int{ok, ok, ok, ok, ok}},
+	"GET /static/*":                         {want: [5]int{ok, ok, ok, ok, ok}},
+	"GET /signin":                           {want: [5]int{ok, see, see, see, see}},
+	"POST /signin/demo":                     {form: f("email", userEmail), want: [5]int{see, see, see, see, see}},
+	"GET /auth/:provider":                   {want: [5]int{missing, missing, missing, missing, missing}},
+	"GET /auth/:provider/callback":          {want: [5]int{missing, missing, missing, missing, missing}},
+	"POST /signout":                         {want: [5]int{see, see, see, see, see}},
+	"GET /":                                 {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /access":                           {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /inbox":                            {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /pipelines":                        {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /query":                            {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /dashboards":                       {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /domains":                          {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /domains/:domain":                  {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /domains/:domain/teams/:team":      {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /domains/:domain/teams/:team/edit": {want: [5]int{see, denied, denied, ok, ok}},
+	"POST /domains/:domain/teams/:team": {form: f("name", "Sales Analytics", "slug", "sales-analytics", "description", "Renamed"),
+		want: [5]int{unauth, denied, denied, see, see}},
+	"POST /domains/:domain/teams/:team/members": {form: f("email", userEmail, "role", "member"),
+		want: [5]int{unauth, denied, denied, see, see}},
+	"POST /domains/:domain/teams/:team/members/remove": {form: f("email", memberEmail),
+		want: [5]int{unauth, denied, denied, see, see}},
+	"GET /profile":                                    {want: [5]int{see, ok, ok, ok, ok}},
+	"POST /profile/tokens":                            {form: f("name", "script"), want: [5]int{unauth, created, created, created, created}},
+	"POST /profile/tokens/:id/revoke":                 {want: [5]int{unauth, see, see, see, see}},
+	"GET /admin":                                      {want: [5]int{see, denied, denied, denied, ok}},
+	"GET /admin/domains":                              {want: [5]int{see, denied, denied, denied, ok}},
+	"GET /admin/domains/new":                          {want: [5]int{see, denied, denied, denied, ok}},
+	"POST /admin/domains":                             {form: f("name", "Store Operations", "slug", "store-ops"), want: [5]int{unauth, denied, denied, denied, see}},
+	"GET /admin/domains/:domain/edit":                 {want: [5]int{see, denied, denied, denied, ok}},
+	"POST /admin/domains/:domain":                     {form: f("name", "Sales", "slug", "sales"), want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/domains/:domain/archive":             {want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/domains/:domain/restore":             {want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/domains/:domain/delete":              {want: [5]int{unauth, denied, denied, denied, see}},
+	"GET /admin/domains/:domain/teams/new":            {want: [5]int{see, denied, denied, denied, ok}},
+	"POST /admin/domains/:domain/teams":               {form: f("name", "Pricing", "slug", "pricing"), want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/domains/:domain/teams/:team/archive": {want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/domains/:domain/teams/:team/restore": {want: [5]int{unauth, denied, denied, denied, see}},
+	"GET /admin/people":                               {want: [5]int{see, denied, denied, denied, ok}},
+	"POST /admin/people":                              {form: f("email", "new.hire@northwind.example"), want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/people/:id/admin":                    {form: f("admin", "true"), want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/people/:id/active":                   {form: f("active", "false"), want: [5]int{unauth, denied, denied, denied, see}},
+	"GET /admin/audit":                                {want: [5]int{see, denied, denied, denied, ok}},
+	// API: bearer tokens; anonymous means no token.
+	"GET /api/v1/me":                                            {want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /api/v1/domains":                                       {want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /api/v1/domains":                                      {json: `{"slug":"store-ops","name":"Store Operations"}`, want: [5]int{unauth, denied, denied, denied, created}},
+	"GET /api/v1/domains/:domain":                               {want: [5]int{unauth, ok, ok, ok, ok}},
+	"PATCH /api/v1/domains/:domain":                             {json: `{"description":"Orders and revenue."}`, want: [5]int{unauth, denied, denied, denied, ok}},
+	"DELETE /api/v1/domains/:domain":                            {want: [5]int{unauth, denied, denied, denied, ok}},
+	"GET /api/v1/domains/:domain/teams":                         {want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /api/v1/domains/:domain/teams":                        {json: `{"slug":"pricing","name":"Pricing"}`, want: [5]int{unauth, denied, denied, denied, created}},
+	"GET /api/v1/domains/:domain/teams/:team":                   {want: [5]int{unauth, ok, ok, ok, ok}},
+	"PATCH /api/v1/domains/:domain/teams/:team":                 {json: `{"description":"Revenue analysis."}`, want: [5]int{unauth, denied, denied, ok, ok}},
+	"DELETE /api/v1/domains/:domain/teams/:team":                {want: [5]int{unauth, denied, denied, denied, ok}},
+	"GET /api/v1/domains/:domain/teams/:team/members":           {want: [5]int{unauth, ok, ok, ok, ok}},
+	"PUT /api/v1/domains/:domain/teams/:team/members/:email":    {json: `{"role":"owner"}`, want: [5]int{unauth, denied, denied, ok, ok}},
+	"DELETE /api/v1/domains/:domain/teams/:team/members/:email": {want: [5]int{unauth, denied, denied, gone, gone}},
+	"GET /api/v1/audit":                                         {want: [5]int{unauth, denied, denied, denied, ok}},
+}
+
+// TestEveryRouteHasARule walks every registered route with every role, on a
+// fresh copy of the seeded database each time, and checks the status.
+func TestEveryRouteHasARule(t *testing.T) {
+	e := freshEnv(t)
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range e.Srv.Routes() {
+		key := r.Method + " " + r.Path
+		if seen[key] || strings.HasPrefix(r.Method, "echo_route") {
+			continue
+		}
+		seen[key] = true
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		rule, ok := routeRules[key]
+		if !ok {
+			t.Errorf("route %s has no rule in routeRules: say who may call it", key)
+			continue
+		}
+		method, path, _ := strings.Cut(key, " ")
+		for i, role := range walkRoles {
+			t.Run(key+"/"+role.name, func(t *testing.T) {
+				e := freshEnv(t)
+				got := e.call(method, path, role.email, rule)
+				if got != rule.want[i] {
+					t.Errorf("%s as %s: status %d, want %d", key, role.name, got, rule.want[i])
+				}
+			})
+		}
+	}
+	for key := range routeRules {
+		if !seen[key] {
+			t.Errorf("routeRules has %s, which is not a route", key)
+		}
+	}
+}
+
+// call requests a route with its parameters filled in, as the persona.
+func (e *env) call(method, pattern, email string, rule routeRule) int {
+	e.t.Helper()
+	c := e.anon()
+	if email != "" {
+		c = e.as(email)
+	}
+	path := e.fillParams(pattern, email)
+	if strings.HasPrefix(path, "/api/") {
+		token := ""
+		if email != "" {
+			token = e.token(email)
+		}
+		status, _ := c.api(method, path, token, rule.json)
+		return status
+	}
+	if method == http.MethodGet {
+		return c.get(path).Status
+	}
+	return c.post(path, rule.form).Status
+}
+
+// fillParams puts real objects of the demo company into a route pattern.
+func (e *env) fillParams(pattern, email string) string {
+	e.t.Helper()
+	r := strings.NewReplacer(
+		":domain", "sales", ":team", "sales-analytics", ":provider", "nope",
+		":email", memberEmail, "*", "plaza.css",
+	)
+	path := r.Replace(pattern)
+	if strings.Contains(path, ":id") {
+		id := e.user(memberEmail).ID
+		if strings.HasPrefix(path, "/profile/tokens/") && email != "" {
+			tok, _, err := e.Store.CreateToken(context.Background(), e.user(email), "walk")
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			id = tok.ID
+		}
+		path = strings.Replace(path, ":id", strconv.FormatUint(uint64(id), 10), 1)
+	}
+	return path
+}
