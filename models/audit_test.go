@@ -47,6 +47,12 @@ func TestAuditIsAppendOnly(t *testing.T) {
 			{"gorm delete", func() error {
 				return db.Delete(&models.AuditEvent{}, ev.ID).Error
 			}},
+			{"truncate (postgres) or delete all (sqlite)", func() error {
+				if models.Dialect(db) == "postgres" {
+					return db.Exec(`TRUNCATE audit_events`).Error
+				}
+				return db.Exec(`DELETE FROM audit_events WHERE 1 = 1`).Error
+			}},
 			{"inside a transaction", func() error {
 				return db.Transaction(func(tx *gorm.DB) error {
 					return tx.Exec(`DELETE FROM audit_events WHERE action = ?`, "domain.create").Error

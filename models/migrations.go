@@ -133,6 +133,8 @@ func appendOnly(tx *gorm.DB, table string) error {
 			BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`,
 			fmt.Sprintf(`CREATE TRIGGER %[1]s_append_only BEFORE UPDATE OR DELETE ON %[1]s
 			FOR EACH ROW EXECUTE FUNCTION plaza_append_only()`, table),
+			fmt.Sprintf(`CREATE TRIGGER %[1]s_no_truncate BEFORE TRUNCATE ON %[1]s
+			FOR EACH STATEMENT EXECUTE FUNCTION plaza_append_only()`, table),
 		}
 	default:
 		stmts = []string{

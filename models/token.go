@@ -87,6 +87,9 @@ func (s *Store) Tokens(ctx context.Context, userID uint) ([]APIToken, error) {
 
 // RevokeToken ends one of u's tokens at once.
 func (s *Store) RevokeToken(ctx context.Context, u *User, id uint) error {
+	if err := Authorize(u, ActManageOwnToken, nil); err != nil {
+		return err
+	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var t APIToken
 		if err := tx.Where("id = ? AND user_id = ?", id, u.ID).First(&t).Error; err != nil {
