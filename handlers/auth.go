@@ -128,11 +128,12 @@ func (s *Server) AuthCallback(c echo.Context) error {
 		return models.ErrNotFound
 	}
 	var st oauthState
-	if !s.readCookie(c, oauthCookie, &st) || st.Provider != name ||
+	valid := s.readCookie(c, oauthCookie, &st)
+	s.clearCookie(c, oauthCookie) // one use, whatever happens next
+	if !valid || st.Provider != name ||
 		subtle.ConstantTimeCompare([]byte(st.State), []byte(c.QueryParam("state"))) != 1 {
 		return s.signInError(c, "The sign-in took too long or was started elsewhere. Please try again.")
 	}
-	s.clearCookie(c, oauthCookie)
 	if e := c.QueryParam("error"); e != "" {
 		return s.signInError(c, "The identity provider refused the sign-in: "+e+".")
 	}
@@ -153,6 +154,16 @@ func (s *Server) AuthCallback(c echo.Context) error {
 		s.log.Warn("sign-in fetch user", "provider", name, "err", err)
 		return s.signInError(c, "The identity provider did not tell us who you are. Please try again.")
 	}
+	if emailUnverified(gu.RawData) {
+		// Accounts are matched by email: an address the provider has not
+		// verified could take over someone else's account.
+		return s.signInError(c, "Your identity provider has not verified your email address, so Plaza cannot sign you in with it.")
+	}
+	if emailUnverified(gu.RawData) {
+		// Accounts are matched by email: an address the provider has not
+		// verified could take over someone else's account.
+		return s.signInError(c, "Your identity provider has not verified your email address, so Plaza cannot sign you in with it.")
+	}
 	u, err := s.Store.SignIn(c.Request().Context(), models.SignInInput{
 		Provider: name, Subject: gu.UserID, Email: gu.Email, Name: gu.Name,
 	}, s.Opts.AdminEmails)
@@ -163,6 +174,20 @@ func (s *Server) AuthCallback(c echo.Context) error {
 		return err
 	}
 	return s.startSession(c, u, name, st.Next)
+}
+
+// emailUnverified reports whether the provider's claims say the email is
+// not verified. Providers that do not send the claim vouch for the address
+// by other means (GitHub returns only verified addresses, Entra ID only
+// addresses of its directory).
+func emailUnverified(claims map[string]any) bool {
+	switch v := claims["email_verified"].(type) {
+	case bool:
+		return !v
+	case string:
+		return strings.EqualFold(v, "false")
+	}
+	return false
 }
 
 func (s *Server) signInError(c echo.Context, msg string) error {

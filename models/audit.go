@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -147,4 +148,62 @@ func (s *Store) AuditActions(ctx context.Context) ([]string, error) {
 	var out []string
 	err := s.db(ctx).Model(&AuditEvent{}).Distinct("action").Order("action").Pluck("action", &out).Error
 	return out, err
+}
+
+// Change is one field an audit event changed, formatted for people.
+type Change struct {
+	Field  string
+	Before string
+	After  string
+}
+
+// Changes lists the fields whose value differs between Before and After,
+// by name. A creation lists every field it set; a deletion every field it had.
+func (e *AuditEvent) Changes() []Change {
+	before, after := decodeState(e.Before), decodeState(e.After)
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []Change
+	for _, k := range names {
+		b, a := formatState(before[k]), formatState(after[k])
+		if b != a {
+			out = append(out, Change{Field: k, Before: b, After: a})
+		}
+	}
+	return out
+}
+
+func decodeState(s string) map[string]any {
+	m := map[string]any{}
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &m) // events are written by us; a bad one shows no changes
+	}
+	return m
+}
+
+func formatState(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case bool:
+		if v {
+			return "yes"
+		}
+		return "no"
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
 }

@@ -251,3 +251,33 @@ func TestListAuditNeedsAnAdmin(t *testing.T) {
 		}
 	})
 }
+
+func TestAuditEventChanges(t *testing.T) {
+	cases := []struct {
+		name          string
+		before, after string
+		want          []models.Change
+	}{
+		{"update", `{"name":"Sales","slug":"sales","archived":false}`, `{"name":"Sales & Returns","slug":"sales","archived":true}`,
+			[]models.Change{{Field: "archived", Before: "no", After: "yes"}, {Field: "name", Before: "Sales", After: "Sales & Returns"}}},
+		{"create", ``, `{"name":"Finance","slug":"finance"}`,
+			[]models.Change{{Field: "name", After: "Finance"}, {Field: "slug", After: "finance"}}},
+		{"delete", `{"role":"owner"}`, ``, []models.Change{{Field: "role", Before: "owner"}}},
+		{"nothing changed", `{"a":1}`, `{"a":1}`, nil},
+		{"not json", `nope`, `{"a":"x"}`, []models.Change{{Field: "a", After: "x"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := models.AuditEvent{Before: tc.before, After: tc.after}
+			got := ev.Changes()
+			if len(got) != len(tc.want) {
+				t.Fatalf("Changes() = %+v, want %+v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("change %d = %+v, want %+v", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
