@@ -29,6 +29,7 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 func migrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		{ID: "0001_platform", Migrate: migratePlatform},
+		{ID: "0002_products", Migrate: migrateProducts},
 	}
 }
 
@@ -150,4 +151,106 @@ func appendOnly(tx *gorm.DB, table string) error {
 		}
 	}
 	return nil
+}
+
+// migrateProducts creates data products with their ports, schemas, tags,
+// quality rules and old addresses, and the business glossary.
+func migrateProducts(tx *gorm.DB) error {
+	type Domain struct{ ID uint }
+	type Team struct{ ID uint }
+	type GlossaryTerm struct {
+		ID         uint   `gorm:"primaryKey"`
+		DomainID   uint   `gorm:"not null;uniqueIndex:idx_term_slug"`
+		Domain     Domain `gorm:"constraint:OnDelete:RESTRICT"`
+		Slug       string `gorm:"size:60;not null;uniqueIndex:idx_term_slug"`
+		Name       string `gorm:"size:120;not null"`
+		Definition string `gorm:"type:text"`
+		Synonyms   string `gorm:"size:500"`
+		CreatedAt  time.Time
+		UpdatedAt  time.Time
+	}
+	type Product struct {
+		ID             uint   `gorm:"primaryKey"`
+		DomainID       uint   `gorm:"not null;uniqueIndex:idx_product_slug"`
+		Domain         Domain `gorm:"constraint:OnDelete:RESTRICT"`
+		TeamID         uint   `gorm:"not null;index"`
+		Team           Team   `gorm:"constraint:OnDelete:RESTRICT"`
+		Slug           string `gorm:"size:60;not null;uniqueIndex:idx_product_slug"`
+		Name           string `gorm:"size:120;not null"`
+		Summary        string `gorm:"size:300"`
+		Description    string `gorm:"type:text"`
+		Classification string `gorm:"size:16;not null;index"`
+		Status         string `gorm:"size:16;not null;index"`
+		Version        string `gorm:"size:32;not null"`
+		TermsOfUse     string `gorm:"type:text"`
+		ReplacementID  *uint
+		FreshnessHours int
+		Availability   string `gorm:"size:32"`
+		SupportChannel string `gorm:"size:255"`
+		ResponseTime   string `gorm:"size:64"`
+		ContractExtra  string `gorm:"type:text"`
+		PublishedAt    *time.Time
+		CreatedAt      time.Time
+		UpdatedAt      time.Time `gorm:"index"`
+	}
+	type ProductTag struct {
+		ID        uint    `gorm:"primaryKey"`
+		ProductID uint    `gorm:"not null;uniqueIndex:idx_product_tag"`
+		Product   Product `gorm:"constraint:OnDelete:CASCADE"`
+		Tag       string  `gorm:"size:40;not null;uniqueIndex:idx_product_tag;index"`
+	}
+	type OutputPort struct {
+		ID          uint    `gorm:"primaryKey"`
+		ProductID   uint    `gorm:"not null;uniqueIndex:idx_port_slug"`
+		Product     Product `gorm:"constraint:OnDelete:CASCADE"`
+		Slug        string  `gorm:"size:60;not null;uniqueIndex:idx_port_slug"`
+		Name        string  `gorm:"size:120;not null"`
+		Format      string  `gorm:"size:32;not null"`
+		Description string  `gorm:"size:2000"`
+		Position    int     `gorm:"not null"`
+	}
+	type Column struct {
+		ID          uint          `gorm:"primaryKey"`
+		PortID      uint          `gorm:"not null;index"`
+		Port        OutputPort    `gorm:"constraint:OnDelete:CASCADE"`
+		Position    int           `gorm:"not null"`
+		Name        string        `gorm:"size:128;not null"`
+		Type        string        `gorm:"size:64;not null"`
+		Description string        `gorm:"size:2000"`
+		Nullable    bool          `gorm:"not null"`
+		PrimaryKey  bool          `gorm:"not null"`
+		PII         bool          `gorm:"not null"`
+		TermID      *uint         `gorm:"index"`
+		Term        *GlossaryTerm `gorm:"constraint:OnDelete:SET NULL"`
+	}
+	type InputPort struct {
+		ID                uint    `gorm:"primaryKey"`
+		ProductID         uint    `gorm:"not null;index"`
+		Product           Product `gorm:"constraint:OnDelete:CASCADE"`
+		Position          int     `gorm:"not null"`
+		UpstreamProductID *uint   `gorm:"index"`
+		UpstreamPort      string  `gorm:"size:60"`
+		Landing           string  `gorm:"size:255"`
+		Description       string  `gorm:"size:1000"`
+	}
+	type QualityRule struct {
+		ID          uint    `gorm:"primaryKey"`
+		ProductID   uint    `gorm:"not null;index"`
+		Product     Product `gorm:"constraint:OnDelete:CASCADE"`
+		Position    int     `gorm:"not null"`
+		Port        string  `gorm:"size:60"`
+		Column      string  `gorm:"size:128"`
+		Kind        string  `gorm:"size:32;not null"`
+		Description string  `gorm:"size:1000"`
+		Spec        string  `gorm:"type:text"`
+		Blocking    bool    `gorm:"not null"`
+	}
+	type ProductRedirect struct {
+		ID        uint    `gorm:"primaryKey"`
+		OldDomain string  `gorm:"size:40;not null;uniqueIndex:idx_redirect_old"`
+		OldSlug   string  `gorm:"size:60;not null;uniqueIndex:idx_redirect_old"`
+		ProductID uint    `gorm:"not null;index"`
+		Product   Product `gorm:"constraint:OnDelete:CASCADE"`
+	}
+	return tx.AutoMigrate(&GlossaryTerm{}, &Product{}, &ProductTag{}, &OutputPort{}, &Column{}, &InputPort{}, &QualityRule{}, &ProductRedirect{})
 }

@@ -8,15 +8,17 @@ type Action string
 
 // The actions known so far.
 const (
-	ActBrowse         Action = "browse"         // see the catalog, domains, teams
-	ActManageDomains  Action = "manage domains" // create, edit, archive domains
-	ActManageTeams    Action = "manage teams"   // create and archive teams
-	ActManagePeople   Action = "manage people"  // add people, make admins, deactivate
-	ActViewAudit      Action = "view audit log" // read every audit event
-	ActEditTeam       Action = "edit team"      // change a team's name and description
-	ActManageMembers  Action = "manage members" // add, remove, change roles in a team
-	ActAdminConsole   Action = "open admin"     // the admin pages
-	ActManageOwnToken Action = "manage tokens"  // personal access tokens
+	ActBrowse         Action = "browse"          // see the catalog, domains, teams
+	ActManageDomains  Action = "manage domains"  // create, edit, archive domains
+	ActManageTeams    Action = "manage teams"    // create and archive teams
+	ActManagePeople   Action = "manage people"   // add people, make admins, deactivate
+	ActViewAudit      Action = "view audit log"  // read every audit event
+	ActEditTeam       Action = "edit team"       // change a team's name and description
+	ActManageMembers  Action = "manage members"  // add, remove, change roles in a team
+	ActAdminConsole   Action = "open admin"      // the admin pages
+	ActManageOwnToken Action = "manage tokens"   // personal access tokens
+	ActEditProduct    Action = "edit product"    // create, describe and move a team's data products
+	ActManageGlossary Action = "manage glossary" // a domain's business terms
 )
 
 // Team roles.
@@ -26,7 +28,8 @@ const (
 )
 
 // Scope is what a team-scoped decision needs to know: the caller's role in
-// the team concerned ("" when not a member).
+// the team concerned ("" when not a member). For a domain's glossary, the
+// role is "owner" when the caller owns any team of the domain.
 type Scope struct {
 	TeamRole string
 }
@@ -52,7 +55,7 @@ func allowed(u *User, act Action, scope *Scope) bool {
 		return true
 	case ActManageDomains, ActManageTeams, ActManagePeople, ActViewAudit, ActAdminConsole:
 		return u.IsAdmin
-	case ActEditTeam, ActManageMembers:
+	case ActEditTeam, ActManageMembers, ActEditProduct, ActManageGlossary:
 		return u.IsAdmin || (scope != nil && scope.TeamRole == RoleOwner)
 	}
 	return false
