@@ -32,6 +32,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	var moved *redirectError
+	if errors.As(err, &moved) {
+		if werr := c.Redirect(http.StatusMovedPermanently, moved.to); werr != nil {
+			s.log.Error("write redirect", "err", werr)
+		}
+		return
+	}
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 	status, body := classify(err)
 	if status == http.StatusInternalServerError {

@@ -29,6 +29,49 @@ func currentUser(c echo.Context) *models.User {
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
 
+// headAsGet answers HEAD like GET: echo routes HEAD only where it is
+// registered, and net/http drops the body of a response to HEAD. The copy
+// keeps the original request, whose method net/http checks, untouched.
+func (s *Server) headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method != http.MethodHead {
+			return next(c)
+		}
+		get := r.Clone(r.Context())
+		get.Method = http.MethodGet
+		s.echo.ServeHTTP(c.Response().Writer, get)
+		return nil
+	}
+}
+
+// saneRequestID drops an incoming X-Request-Id that is not a short plain
+// token, so RequestID makes a fresh one: the id is stored with audit events
+// (at most 64 characters) and shown on error pages.
+func saneRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !plainToken(id, 64) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+// plainToken reports whether s is 1 to max letters, digits, '-', '_', '.' or ':'.
+func plainToken(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // withRequestContext puts the request id into the request's context, where
 // models find it for the audit log.
 func withRequestContext(next echo.HandlerFunc) echo.HandlerFunc {

@@ -14,7 +14,9 @@ import (
 
 // routes is the map of the site, grouped by who may call each route.
 func (s *Server) routes(e *echo.Echo) {
+	e.Pre(s.headAsGet)
 	e.Use(
+		saneRequestID,
 		middleware.RequestID(),
 		withRequestContext,
 		s.requestLogger(),
@@ -22,6 +24,14 @@ func (s *Server) routes(e *echo.Echo) {
 		echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
 			Namespace: "plaza", Subsystem: "http", Registerer: s.registry,
 			Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/static") },
+			// Count the status the error handler will send, not 500 for every returned error.
+			StatusCodeResolver: func(c echo.Context, err error) int {
+				if err != nil {
+					status, _ := classify(err)
+					return status
+				}
+				return c.Response().Status
+			},
 		}),
 		middleware.SecureWithConfig(middleware.SecureConfig{
 			XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",

@@ -69,6 +69,9 @@ func (s *Server) MemberAdd(c echo.Context) error {
 	m, err := s.Store.AddMember(c.Request().Context(), currentUser(c), t, f.Email, f.Role)
 	if errs, ok := formErrors(err); ok {
 		f.Errors = errs
+		if msg, ok := errs["team"]; ok { // an archived team: no field shows it
+			s.flash(c, "error", msg)
+		}
 		return s.teamPage(c, http.StatusUnprocessableEntity, t, f)
 	}
 	if err != nil {
@@ -121,6 +124,9 @@ func (s *Server) TeamCreate(c echo.Context) error {
 	}
 	t, err := s.Store.CreateTeam(ctx, currentUser(c), d.Slug, in)
 	if errs, ok := formErrors(err); ok {
+		if msg, ok := errs["domain"]; ok { // an archived domain: no field shows it, the summary does
+			errs["_"] = msg
+		}
 		return s.teamForm(c, http.StatusUnprocessableEntity, teams.FormData{New: true, Domain: *d, Values: in, Errors: errs})
 	}
 	if err != nil {
