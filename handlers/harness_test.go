@@ -110,6 +110,9 @@ func freshSQLite(t *testing.T) *gorm.DB {
 			err = models.NewStore(db).SeedDemo(context.Background())
 		}
 		if err == nil {
+			err = seedWalkFixtures(models.NewStore(db))
+		}
+		if err == nil {
 			// Fold the WAL into the main file so one copy carries everything.
 			err = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
 		}
@@ -320,4 +323,36 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// The product and term the route walk acts on: owned by sales/sales-analytics,
+// whose owner is ownerEmail and whose member is memberEmail.
+const (
+	walkProduct = "walk-orders"
+	walkTerm    = "walk-term"
+)
+
+func walkProductForm(slug string) url.Values {
+	return f("name", "Walk orders", "slug", slug, "team", "sales/sales-analytics", "classification", "internal",
+		"version", "1.0.0", "output_ports[0].name", "daily", "output_ports[0].format", "parquet",
+		"output_ports[0].columns[0].name", "order_id", "output_ports[0].columns[0].type", "string")
+}
+
+func seedWalkFixtures(s *models.Store) error {
+	ctx := context.Background()
+	admin, err := s.UserByEmail(ctx, adminEmail)
+	if err != nil {
+		return err
+	}
+	if _, err := s.CreateTerm(ctx, admin, "sales", models.TermInput{Slug: walkTerm, Name: "Walk term", Definition: "A term for the route walk."}); err != nil {
+		return err
+	}
+	p, err := s.CreateProduct(ctx, admin, "sales", models.ProductInput{Slug: walkProduct, Name: "Walk orders", Team: "sales-analytics",
+		Classification: models.ClassInternal, OutputPorts: []models.PortInput{{Name: "daily", Format: "parquet",
+			Columns: []models.ColumnInput{{Name: "order_id", Type: "string", Term: walkTerm}}}}})
+	if err != nil {
+		return err
+	}
+	_, err = s.SetProductStatus(ctx, admin, p, models.StatusPublished, "")
+	return err
 }

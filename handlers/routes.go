@@ -67,6 +67,23 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/domains/:domain/teams/:team", s.TeamUpdate)
 	app.POST("/domains/:domain/teams/:team/members", s.MemberAdd)
 	app.POST("/domains/:domain/teams/:team/members/remove", s.MemberRemove)
+	// Data products: pages for everyone signed in (drafts only for their
+	// team); writes for the owning team's owners and admins, checked in models.
+	app.GET("/products/new", s.ProductNew)
+	app.POST("/products", s.ProductCreate)
+	app.POST("/products/preview", s.ProductPreview)
+	app.GET("/products/:domain/:product", s.ProductShow)
+	app.GET("/products/:domain/:product/ports/:port", s.ProductPortShow)
+	app.GET("/products/:domain/:product/edit", s.ProductEdit)
+	app.POST("/products/:domain/:product", s.ProductUpdate)
+	app.POST("/products/:domain/:product/status", s.ProductStatus)
+	// Business glossary: terms belong to domains; their team owners edit them.
+	app.GET("/glossary", s.GlossaryIndex)
+	app.GET("/glossary/new", s.TermNew)
+	app.POST("/glossary", s.TermCreate)
+	app.GET("/glossary/:domain/:term", s.TermShow)
+	app.GET("/glossary/:domain/:term/edit", s.TermEdit)
+	app.POST("/glossary/:domain/:term", s.TermUpdate)
 	app.GET("/profile", s.Profile)
 	app.POST("/profile/tokens", s.TokenCreate)
 	app.POST("/profile/tokens/:id/revoke", s.TokenRevoke)

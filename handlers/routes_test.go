@@ -72,6 +72,20 @@ var routeRules = map[string]routeRule{
 		want: [5]int{unauth, denied, denied, see, see}},
 	"POST /domains/:domain/teams/:team/members/remove": {form: f("email", memberEmail),
 		want: [5]int{unauth, denied, denied, see, see}},
+	"GET /products/new":                               {want: [5]int{see, denied, denied, ok, ok}},
+	"POST /products":                                  {form: walkProductForm("walk-new"), want: [5]int{unauth, denied, denied, see, see}},
+	"POST /products/preview":                          {form: f("description", "# Hello"), want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /products/:domain/:product":                  {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /products/:domain/:product/ports/:port":      {want: [5]int{see, see, see, see, see}},
+	"GET /products/:domain/:product/edit":             {want: [5]int{see, denied, denied, ok, ok}},
+	"POST /products/:domain/:product":                 {form: walkProductForm(walkProduct), want: [5]int{unauth, denied, denied, see, see}},
+	"POST /products/:domain/:product/status":          {form: f("status", "deprecated"), want: [5]int{unauth, denied, denied, see, see}},
+	"GET /glossary":                                   {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /glossary/new":                               {want: [5]int{see, denied, denied, ok, ok}},
+	"POST /glossary":                                  {form: f("domain", "sales", "name", "Basket", "definition", "All lines of one order."), want: [5]int{unauth, denied, denied, see, see}},
+	"GET /glossary/:domain/:term":                     {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /glossary/:domain/:term/edit":                {want: [5]int{see, denied, denied, ok, ok}},
+	"POST /glossary/:domain/:term":                    {form: f("name", "Walk term", "slug", walkTerm, "definition", "Changed."), want: [5]int{unauth, denied, denied, see, see}},
 	"GET /profile":                                    {want: [5]int{see, ok, ok, ok, ok}},
 	"POST /profile/tokens":                            {form: f("name", "script"), want: [5]int{unauth, created, created, created, created}},
 	"POST /profile/tokens/:id/revoke":                 {want: [5]int{unauth, see, see, see, see}},
@@ -177,7 +191,7 @@ func (e *env) fillParams(pattern, email string) string {
 	e.t.Helper()
 	r := strings.NewReplacer(
 		":domain", "sales", ":team", "sales-analytics", ":provider", "nope",
-		":email", memberEmail, "*", "plaza.css",
+		":email", memberEmail, "*", "plaza.css", ":product", walkProduct, ":port", "daily", ":term", walkTerm,
 	)
 	path := r.Replace(pattern)
 	if strings.Contains(path, ":id") {

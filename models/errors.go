@@ -67,3 +67,6 @@ func Invalid(field, msg string) error {
 	e.Add(field, msg)
 	return e
 }
+
+// IsNotFound reports whether err means the thing asked for does not exist.
+func IsNotFound(err error) bool { return isNotFound(err) }

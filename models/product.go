@@ -859,3 +859,64 @@ func (s *Store) ProductHistory(ctx context.Context, p *Product, limit int) ([]Au
 	}
 	return evs, nil
 }
+
+// LineageRef is one product upstream or downstream of another.
+type LineageRef struct {
+	DomainSlug  string
+	ProductSlug string
+	Name        string
+	Status      string
+	Port        string // the upstream port read, when named
+}
+
+// Path is the linked product's page.
+func (r LineageRef) Path() string { return "/products/" + r.DomainSlug + "/" + r.ProductSlug }
+
+// Lineage lists the products p reads from and the products that read p.
+func (s *Store) Lineage(ctx context.Context, p *Product) (up, down []LineageRef, err error) {
+	err = s.db(ctx).Table("input_ports").
+		Select("domains.slug AS domain_slug, products.slug AS product_slug, products.name, products.status, input_ports.upstream_port AS port").
+		Joins("JOIN products ON products.id = input_ports.upstream_product_id").
+		Joins("JOIN domains ON domains.id = products.domain_id").
+		Where("input_ports.product_id = ?", p.ID).Order("input_ports.position").Scan(&up).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("upstreams of %s: %w", p.Slug, err)
+	}
+	err = s.db(ctx).Table("input_ports").
+		Select("DISTINCT domains.slug AS domain_slug, products.slug AS product_slug, products.name, products.status, input_ports.upstream_port AS port").
+		Joins("JOIN products ON products.id = input_ports.product_id").
+		Joins("JOIN domains ON domains.id = products.domain_id").
+		Where("input_ports.upstream_product_id = ?", p.ID).Order("domains.slug, products.slug").Scan(&down).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("downstreams of %s: %w", p.Slug, err)
+	}
+	return up, down, nil
+}
+
+// EditableTeams lists the active teams in which u may create products:
+// all of them for admins, the teams u owns otherwise.
+func (s *Store) EditableTeams(ctx context.Context, u *User) ([]Team, error) {
+	q := s.db(ctx).Joins("Domain").Where("teams.archived_at IS NULL AND \"Domain\".archived_at IS NULL")
+	if !u.IsAdmin {
+		q = q.Where("teams.id IN (?)", s.db(ctx).Model(&Membership{}).Select("team_id").
+			Where("user_id = ? AND role = ?", u.ID, RoleOwner))
+	}
+	var out []Team
+	if err := q.Order(`"Domain".name, teams.name`).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("teams for new products: %w", err)
+	}
+	return out, nil
+}
+
+// ProductRefs lists every non-retired product by name, for pickers.
+func (s *Store) ProductRefs(ctx context.Context) ([]LineageRef, error) {
+	var out []LineageRef
+	err := s.db(ctx).Table("products").
+		Select("domains.slug AS domain_slug, products.slug AS product_slug, products.name, products.status").
+		Joins("JOIN domains ON domains.id = products.domain_id").
+		Where("products.status <> ?", StatusRetired).Order("products.name").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("product list: %w", err)
+	}
+	return out, nil
+}
