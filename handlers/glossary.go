@@ -69,10 +69,6 @@ func (s *Server) TermCreate(c echo.Context) error {
 	if errs, ok := formErrors(err); ok {
 		return s.termForm(c, http.StatusUnprocessableEntity, glossary.FormData{New: true, Domain: domain, Values: in, Errors: errs})
 	}
-	if models.IsNotFound(err) {
-		return s.termForm(c, http.StatusUnprocessableEntity, glossary.FormData{New: true, Domain: domain, Values: in,
-			Errors: map[string]string{"domain": "Choose the domain that owns this term."}})
-	}
 	if err != nil {
 		return err
 	}

@@ -110,6 +110,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/audit", s.AuditIndex)
 
 	// JSON API, bearer tokens; each call authorizes in models like the browser.
+	e.GET("/api/v1/openapi.json", s.OpenAPI)
 	api := e.Group("/api/v1", s.requireUser)
 	api.GET("/me", s.APIMe)
 	api.GET("/domains", s.APIDomains)
@@ -126,6 +127,12 @@ func (s *Server) routes(e *echo.Echo) {
 	api.PUT("/domains/:domain/teams/:team/members/:email", s.APIMemberPut)
 	api.DELETE("/domains/:domain/teams/:team/members/:email", s.APIMemberRemove)
 	api.GET("/audit", s.APIAudit)
+	api.POST("/products/:domain", s.APIProductCreate)
+	api.GET("/products/:domain/:product", s.APIProductShow)
+	api.PUT("/products/:domain/:product", s.APIProductUpdate)
+	api.GET("/glossary", s.APITerms)
+	api.POST("/glossary", s.APITermCreate)
+	api.GET("/glossary/:domain/:term", s.APITermShow)
 }
 
 // staticHandler serves the embedded assets; URLs carry a version, so they

@@ -108,6 +108,7 @@ var routeRules = map[string]routeRule{
 	"POST /admin/people/:id/active":                   {form: f("active", "false"), want: [5]int{unauth, denied, denied, denied, see}},
 	"GET /admin/audit":                                {want: [5]int{see, denied, denied, denied, ok}},
 	// API: bearer tokens; anonymous means no token.
+	"GET /api/v1/openapi.json":                                  {want: [5]int{ok, ok, ok, ok, ok}},
 	"GET /api/v1/me":                                            {want: [5]int{unauth, ok, ok, ok, ok}},
 	"GET /api/v1/domains":                                       {want: [5]int{unauth, ok, ok, ok, ok}},
 	"POST /api/v1/domains":                                      {json: `{"slug":"store-ops","name":"Store Operations"}`, want: [5]int{unauth, denied, denied, denied, created}},
@@ -122,6 +123,12 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/domains/:domain/teams/:team/members":           {want: [5]int{unauth, ok, ok, ok, ok}},
 	"PUT /api/v1/domains/:domain/teams/:team/members/:email":    {json: `{"role":"owner"}`, want: [5]int{unauth, denied, denied, ok, ok}},
 	"DELETE /api/v1/domains/:domain/teams/:team/members/:email": {want: [5]int{unauth, denied, denied, gone, gone}},
+	"POST /api/v1/products/:domain":                             {json: `{"slug":"walk-new","name":"Walk new","team":"sales-analytics","classification":"internal"}`, want: [5]int{unauth, denied, denied, created, created}},
+	"GET /api/v1/products/:domain/:product":                     {want: [5]int{unauth, ok, ok, ok, ok}},
+	"PUT /api/v1/products/:domain/:product":                     {json: `{"slug":"walk-orders","name":"Walk orders","team":"sales-analytics","classification":"internal","output_ports":[{"name":"daily","format":"parquet","columns":[{"name":"order_id","type":"string"}]}]}`, want: [5]int{unauth, denied, denied, ok, ok}},
+	"GET /api/v1/glossary":                                      {want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /api/v1/glossary":                                     {json: `{"domain":"sales","name":"Basket","definition":"All lines of one order."}`, want: [5]int{unauth, denied, denied, created, created}},
+	"GET /api/v1/glossary/:domain/:term":                        {want: [5]int{unauth, ok, ok, ok, ok}},
 	"GET /api/v1/audit":                                         {want: [5]int{unauth, denied, denied, denied, ok}},
 }
 

@@ -125,7 +125,10 @@ func (s *Store) CreateTerm(ctx context.Context, actor *User, domain string, in T
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var d Domain
 		if err := tx.Where("slug = ?", domain).First(&d).Error; err != nil {
-			return notFound(err)
+			if isNotFound(err) {
+				return Invalid("domain", fmt.Sprintf("There is no domain %q.", domain))
+			}
+			return err
 		}
 		scope, err := s.DomainScope(ctx, actor, d.ID)
 		if err != nil {
