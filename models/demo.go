@@ -124,7 +124,7 @@ func (s *Store) SeedDemo(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return s.seedCatalog(ctx, admin)
 }
 
 // IsDemoPersona reports whether email belongs to a demo persona.

@@ -32,7 +32,7 @@ func seeded(t *testing.T, db *gorm.DB) (*models.Store, *models.User, *models.Use
 
 func ordersInput() models.ProductInput {
 	return models.ProductInput{
-		Slug: "orders", Name: "Orders", Team: "order-management", Summary: "Every order.",
+		Slug: "checkout-orders", Name: "Checkout orders", Team: "order-management", Summary: "Every order.",
 		Classification: models.ClassInternal, Tags: []string{"Orders", "core", "orders"},
 		OutputPorts: []models.PortInput{{Name: "Daily orders", Format: "parquet", Columns: []models.ColumnInput{
 			{Name: "order_id", Type: "string", PrimaryKey: true},
@@ -50,7 +50,7 @@ func TestProductCreateUpdateRename(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Status != models.StatusDraft || p.Version != "1.0.0" || p.URN() != "urn:plaza:sales:orders" {
+		if p.Status != models.StatusDraft || p.Version != "1.0.0" || p.URN() != "urn:plaza:sales:checkout-orders" {
 			t.Fatalf("created %+v", p)
 		}
 		if got := p.TagNames(); len(got) != 2 || got[0] != "core" || got[1] != "orders" {
@@ -60,7 +60,7 @@ func TestProductCreateUpdateRename(t *testing.T) {
 			t.Fatalf("ports = %+v", p.OutputPorts)
 		}
 		in := ordersInput()
-		in.Slug, in.Name = "customer-orders", "Customer orders"
+		in.Slug, in.Name = "customer-checkout-orders", "Customer checkout orders"
 		in.OutputPorts[0].Columns = append(in.OutputPorts[0].Columns, models.ColumnInput{Name: "placed_at", Type: "timestamp"})
 		p, err = s.UpdateProduct(ctx, owner, p, in)
 		if err != nil {
@@ -69,15 +69,15 @@ func TestProductCreateUpdateRename(t *testing.T) {
 		if n := len(p.OutputPorts[0].Columns); n != 3 {
 			t.Errorf("after update %d columns, want 3", n)
 		}
-		_, err = s.ProductBySlug(ctx, "sales", "orders")
+		_, err = s.ProductBySlug(ctx, "sales", "checkout-orders")
 		var moved *models.ErrMoved
-		if !errors.As(err, &moved) || moved.To != "/products/sales/customer-orders" {
+		if !errors.As(err, &moved) || moved.To != "/products/sales/customer-checkout-orders" {
 			t.Fatalf("old slug: %v, want moved to the new one", err)
 		}
 		var cols int64
-		db.Model(&models.Column{}).Count(&cols)
+		db.Model(&models.Column{}).Where("port_id = ?", p.OutputPorts[0].ID).Count(&cols)
 		if cols != 3 {
-			t.Errorf("%d column rows in the table, want 3 (old ones replaced)", cols)
+			t.Errorf("%d column rows for the port, want 3 (old ones replaced)", cols)
 		}
 	})
 }
@@ -89,6 +89,8 @@ func TestProductValidationWritesNothing(t *testing.T) {
 		in := ordersInput()
 		in.Classification = "secret"
 		in.OutputPorts[0].Columns[1].Name = "bad name"
+		var before int64
+		db.Model(&models.Product{}).Count(&before)
 		_, err := s.CreateProduct(ctx, owner, "sales", in)
 		var v *models.ValidationError
 		if !errors.As(err, &v) || v.Fields["classification"] == "" || v.Fields["output_ports[0].columns[1].name"] == "" {
@@ -96,8 +98,8 @@ func TestProductValidationWritesNothing(t *testing.T) {
 		}
 		var n int64
 		db.Model(&models.Product{}).Count(&n)
-		if n != 0 {
-			t.Errorf("%d products written after a failed create", n)
+		if n != before {
+			t.Errorf("%d products written after a failed create", n-before)
 		}
 	})
 }
@@ -117,15 +119,15 @@ func TestProductLifecycle(t *testing.T) {
 			t.Fatalf("publish: %v", err)
 		}
 		other := ordersInput()
-		other.Slug = "orders-v2"
+		other.Slug = "checkout-orders-v2"
 		if _, err := s.CreateProduct(ctx, owner, "sales", other); err != nil {
 			t.Fatal(err)
 		}
-		if p, err = s.SetProductStatus(ctx, owner, p, models.StatusDeprecated, "sales/orders-v2"); err != nil {
+		if p, err = s.SetProductStatus(ctx, owner, p, models.StatusDeprecated, "sales/checkout-orders-v2"); err != nil {
 			t.Fatal(err)
 		}
 		r, err := s.Replacement(ctx, p)
-		if err != nil || r == nil || r.Slug != "orders-v2" {
+		if err != nil || r == nil || r.Slug != "checkout-orders-v2" {
 			t.Fatalf("replacement = %v, %v", r, err)
 		}
 		member, _ := s.UserByEmail(ctx, "hannah.weber@northwind.example")
