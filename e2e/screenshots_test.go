@@ -44,6 +44,11 @@ func TestScreenshots(t *testing.T) {
 		{"audit", "/admin/audit"},
 		{"profile", "/profile"},
 		{"coming", "/query"},
+		{"product", "/products/customer/customer-360"},
+		{"product-deprecated", "/products/sales/daily-store-sales-v1"},
+		{"product-edit", "/products/sales/orders/edit"},
+		{"glossary", "/glossary"},
+		{"term", "/glossary/customer/customer"},
 		{"notfound", "/domains/nope"},
 	} {
 		shoot(p.name, p.path, 1280)
