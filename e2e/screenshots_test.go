@@ -34,6 +34,10 @@ func TestScreenshots(t *testing.T) {
 	signIn(t, ctx, s, "alex.morgan@northwind.example")
 	for _, p := range []struct{ name, path string }{
 		{"marketplace", "/"},
+		{"search", "/?q=customer"},
+		{"search-facets", "/?q=orders&class=internal"},
+		{"search-typo", "/?q=custmer"},
+		{"search-empty", "/?q=zzzzqqq"},
 		{"domains", "/domains"},
 		{"domain", "/domains/sales"},
 		{"team", "/domains/sales/teams/sales-analytics"},

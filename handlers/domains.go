@@ -8,6 +8,7 @@ import (
 	"plaza/models"
 	"plaza/views"
 	"plaza/views/domains"
+	"plaza/views/marketplace"
 )
 
 // DomainsIndex lists the company's domains for everyone signed in.
@@ -31,7 +32,12 @@ func (s *Server) DomainShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	data := domains.ShowData{Domain: *d, Teams: teams, CanManage: models.Can(u, models.ActManageDomains, nil)}
+	res, err := s.Store.SearchProducts(ctx, u, models.SearchQuery{Domains: []string{d.Slug}, Sort: models.SortName, PageSize: models.MaxSearchPageSize})
+	if err != nil {
+		return err
+	}
+	data := domains.ShowData{Domain: *d, Teams: teams, Products: marketplace.Cards(res.Hits), ProductTotal: res.Total,
+		CanManage: models.Can(u, models.ActManageDomains, nil)}
 	return render(c, http.StatusOK, domains.Show(s.shell(c, d.Name, views.NavDomains, domainCrumbs(d)...), data))
 }
 

@@ -103,7 +103,7 @@ func classify(err error) (int, apiErrorBody) {
 		case http.StatusMethodNotAllowed:
 			return he.Code, apiErrorBody{Code: "method_not_allowed", Message: "This address does not accept that kind of request."}
 		case http.StatusRequestEntityTooLarge:
-			return he.Code, apiErrorBody{Code: "too_large", Message: "The request is too large."}
+			return he.Code, apiErrorBody{Code: "too_large", Message: "The request is larger than this page accepts (4 MB for forms, 1 MiB for a contract). Send less, or split it."}
 		}
 		if he.Code < 500 {
 			return he.Code, apiErrorBody{Code: "bad_request", Message: "The request could not be understood."}

@@ -6,23 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"plaza/views"
-	"plaza/views/home"
 )
-
-// Home is the marketplace front page.
-func (s *Server) Home(c echo.Context) error {
-	ctx := c.Request().Context()
-	u := currentUser(c)
-	domains, err := s.Store.ListDomains(ctx, false)
-	if err != nil {
-		return err
-	}
-	teams, err := s.Store.TeamsOf(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, home.Marketplace(s.shell(c, "Marketplace", views.NavMarketplace), home.Data{Domains: domains, MyTeams: teams}))
-}
 
 // comingPage describes a part of Plaza that is not built yet.
 type comingPage struct {

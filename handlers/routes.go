@@ -55,7 +55,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Signed in: the marketplace, domains and teams, one's own profile.
 	app := e.Group("", s.requireUser)
-	app.GET("/", s.Home)
+	app.GET("/", s.Marketplace)
 	for path := range comingPages {
 		app.GET(path, s.Coming)
 	}
@@ -72,6 +72,8 @@ func (s *Server) routes(e *echo.Echo) {
 	app.GET("/products/new", s.ProductNew)
 	app.POST("/products", s.ProductCreate)
 	app.POST("/products/preview", s.ProductPreview)
+	app.GET("/products/import", s.ContractImportForm)
+	app.POST("/products/import", s.ContractImport)
 	app.GET("/products/:domain/:product", s.ProductShow)
 	app.GET("/products/:domain/:product/ports/:port", s.ProductPortShow)
 	app.GET("/products/:domain/:product/edit", s.ProductEdit)
@@ -130,6 +132,9 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/products/:domain", s.APIProductCreate)
 	api.GET("/products/:domain/:product", s.APIProductShow)
 	api.PUT("/products/:domain/:product", s.APIProductUpdate)
+	api.GET("/products/:domain/:product/contract", s.APIContractExport)
+	api.GET("/products/:domain/:product/odps", s.APIODPSExport)
+	api.POST("/contracts", s.APIContractImport)
 	api.GET("/glossary", s.APITerms)
 	api.POST("/glossary", s.APITermCreate)
 	api.GET("/glossary/:domain/:term", s.APITermShow)

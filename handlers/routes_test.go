@@ -75,6 +75,8 @@ var routeRules = map[string]routeRule{
 	"GET /products/new":                               {want: [5]int{see, denied, denied, ok, ok}},
 	"POST /products":                                  {form: walkProductForm("walk-new"), want: [5]int{unauth, denied, denied, see, see}},
 	"POST /products/preview":                          {form: f("description", "# Hello"), want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /products/import":                            {want: [5]int{see, denied, denied, ok, ok}},
+	"POST /products/import":                           {form: f("contract", walkContract), want: [5]int{unauth, denied, denied, see, see}},
 	"GET /products/:domain/:product":                  {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /products/:domain/:product/ports/:port":      {want: [5]int{see, see, see, see, see}},
 	"GET /products/:domain/:product/edit":             {want: [5]int{see, denied, denied, ok, ok}},
@@ -126,6 +128,9 @@ var routeRules = map[string]routeRule{
 	"POST /api/v1/products/:domain":                             {json: `{"slug":"walk-new","name":"Walk new","team":"sales-analytics","classification":"internal"}`, want: [5]int{unauth, denied, denied, created, created}},
 	"GET /api/v1/products/:domain/:product":                     {want: [5]int{unauth, ok, ok, ok, ok}},
 	"PUT /api/v1/products/:domain/:product":                     {json: `{"slug":"walk-orders","name":"Walk orders","team":"sales-analytics","classification":"internal","output_ports":[{"name":"daily","format":"parquet","columns":[{"name":"order_id","type":"string"}]}]}`, want: [5]int{unauth, denied, denied, ok, ok}},
+	"GET /api/v1/products/:domain/:product/contract":            {want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /api/v1/products/:domain/:product/odps":                {want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /api/v1/contracts":                                    {json: walkContract, want: [5]int{unauth, denied, denied, ok, ok}},
 	"GET /api/v1/glossary":                                      {want: [5]int{unauth, ok, ok, ok, ok}},
 	"POST /api/v1/glossary":                                     {json: `{"domain":"sales","name":"Basket","definition":"All lines of one order."}`, want: [5]int{unauth, denied, denied, created, created}},
 	"GET /api/v1/glossary/:domain/:term":                        {want: [5]int{unauth, ok, ok, ok, ok}},
@@ -214,3 +219,22 @@ func (e *env) fillParams(pattern, email string) string {
 	}
 	return path
 }
+
+// walkContract updates the walk product from an ODCS contract.
+const walkContract = `apiVersion: v3.1.0
+kind: DataContract
+id: walk-orders
+version: 1.0.0
+status: active
+domain: sales
+dataProduct: walk-orders
+name: Walk orders
+team:
+  name: sales-analytics
+schema:
+  - name: daily
+    physicalType: parquet
+    properties:
+      - name: order_id
+        logicalType: string
+`

@@ -7,6 +7,7 @@ import (
 
 	"plaza/models"
 	"plaza/views"
+	"plaza/views/marketplace"
 	"plaza/views/teams"
 )
 
@@ -48,6 +49,11 @@ func (s *Server) teamPage(c echo.Context, status int, t *models.Team, form teams
 		CanEdit:          models.Can(u, models.ActEditTeam, scope),
 		CanArchive:       models.Can(u, models.ActManageTeams, nil),
 	}
+	res, err := s.Store.SearchProducts(ctx, u, models.SearchQuery{Teams: []string{t.Domain.Slug + "/" + t.Slug}, Sort: models.SortName, PageSize: models.MaxSearchPageSize})
+	if err != nil {
+		return err
+	}
+	data.Products = marketplace.Cards(res.Hits)
 	if data.CanManageMembers {
 		if data.People, err = s.Store.SearchUsers(ctx, "", 200); err != nil {
 			return err

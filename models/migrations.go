@@ -30,6 +30,7 @@ func migrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		{ID: "0001_platform", Migrate: migratePlatform},
 		{ID: "0002_products", Migrate: migrateProducts},
+		{ID: "0003_search", Migrate: migrateSearch},
 	}
 }
 
@@ -253,4 +254,201 @@ func migrateProducts(tx *gorm.DB) error {
 		Product   Product `gorm:"constraint:OnDelete:CASCADE"`
 	}
 	return tx.AutoMigrate(&GlossaryTerm{}, &Product{}, &ProductTag{}, &OutputPort{}, &Column{}, &InputPort{}, &QualityRule{}, &ProductRedirect{})
+}
+
+// migrateSearch creates the marketplace search index: search_docs holds one
+// row per product with the text to search (raw; the database tokenizes it)
+// and copies of what results are filtered and sorted by. SQLite indexes it
+// with an FTS5 table kept in sync by triggers; Postgres with a generated,
+// weighted tsvector and a word table for typo suggestions. Renaming a
+// domain, a team or a glossary term rewrites the rows concerned by trigger.
+// Existing products are indexed at the end.
+func migrateSearch(tx *gorm.DB) error {
+	// The text of a product as the index sees it. Frozen here as it was in
+	// 0003; the code's copy (searchDocSQL) may evolve.
+	const docSelect = `SELECT p.id, p.domain_id, p.team_id, p.status, p.classification, lower(p.name), p.updated_at,
+	p.name, COALESCE(p.summary, ''),
+	COALESCE((SELECT string_agg(pt.tag, ' ' ORDER BY pt.tag) FROM product_tags pt WHERE pt.product_id = p.id), ''),
+	COALESCE(p.description, ''),
+	COALESCE((SELECT string_agg(op.name || ' ' || COALESCE(op.description, ''), ' ' ORDER BY op.position)
+		FROM output_ports op WHERE op.product_id = p.id), '') || ' ' ||
+	COALESCE((SELECT string_agg(c.name || ' ' || COALESCE(c.description, ''), ' ' ORDER BY op.position, c.position)
+		FROM columns c JOIN output_ports op ON op.id = c.port_id WHERE op.product_id = p.id), ''),
+	COALESCE((SELECT string_agg(g.name || ' ' || COALESCE(g.synonyms, ''), ' ' ORDER BY g.id) FROM glossary_terms g
+		WHERE g.id IN (SELECT c.term_id FROM columns c JOIN output_ports op ON op.id = c.port_id WHERE op.product_id = p.id)), ''),
+	dm.name || ' ' || t.name
+FROM products p JOIN domains dm ON dm.id = p.domain_id JOIN teams t ON t.id = p.team_id`
+	const glossaryOf = `COALESCE((SELECT string_agg(g.name || ' ' || COALESCE(g.synonyms, ''), ' ' ORDER BY g.id) FROM glossary_terms g
+		WHERE g.id IN (SELECT c.term_id FROM columns c JOIN output_ports op ON op.id = c.port_id WHERE op.product_id = search_docs.product_id)), '')`
+	const affectedByTerm = `SELECT op.product_id FROM columns c JOIN output_ports op ON op.id = c.port_id WHERE c.term_id = NEW.id`
+	var stmts []string
+	switch Dialect(tx) {
+	case "postgres":
+		// Punctuation becomes a space before parsing, so Postgres splits
+		// "orders.parquet", URLs and e-mail addresses into words as FTS5 and
+		// the query tokenizer do, instead of keeping them whole.
+		clean := func(col string) string {
+			return `to_tsvector('simple'::regconfig, regexp_replace(` + col +
+				`, '[\x01-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\u00a0-\u00a9\u00ab-\u00b4\u00b6-\u00b9\u00bb-\u00bf\u2000-\u206f\u3000-\u303f]+', ' ', 'g'))`
+		}
+		stmts = []string{
+			`CREATE TABLE search_docs (
+				product_id bigint PRIMARY KEY REFERENCES products(id) ON DELETE CASCADE,
+				domain_id bigint NOT NULL,
+				team_id bigint NOT NULL,
+				status text NOT NULL,
+				classification text NOT NULL,
+				sort_name text COLLATE "C" NOT NULL,
+				updated_at timestamptz NOT NULL,
+				usage_score bigint NOT NULL DEFAULT 0,
+				name text NOT NULL DEFAULT '',
+				summary text NOT NULL DEFAULT '',
+				tags text NOT NULL DEFAULT '',
+				description text NOT NULL DEFAULT '',
+				fields text NOT NULL DEFAULT '',
+				glossary text NOT NULL DEFAULT '',
+				owner text NOT NULL DEFAULT '',
+				document tsvector GENERATED ALWAYS AS (
+					setweight(` + clean("name") + `, 'A') ||
+					setweight(` + clean("summary || ' ' || tags") + `, 'B') ||
+					setweight(` + clean("description || ' ' || fields || ' ' || glossary") + `, 'C') ||
+					setweight(` + clean("owner") + `, 'D')) STORED
+			)`,
+			`CREATE INDEX idx_search_docs_document ON search_docs USING gin (document)`,
+			`CREATE TABLE search_words (word text COLLATE "C" PRIMARY KEY, docs bigint NOT NULL)`,
+			// Statement-level, so a bulk reindex counts words once per
+			// statement rather than once per row; ORDER BY takes row locks in
+			// one order, so concurrent writers cannot deadlock on them.
+			`CREATE FUNCTION plaza_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF TG_OP = 'INSERT' THEN
+					INSERT INTO search_words AS w (word, docs)
+					SELECT word, count(*) FROM (SELECT unnest(tsvector_to_array(document)) AS word FROM new_docs) c
+					GROUP BY word ORDER BY word
+					ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs;
+				ELSIF TG_OP = 'DELETE' THEN
+					UPDATE search_words AS w SET docs = w.docs - c.n
+					FROM (SELECT word, count(*) AS n FROM (SELECT unnest(tsvector_to_array(document)) AS word FROM old_docs) o
+						GROUP BY word ORDER BY word) c
+					WHERE w.word = c.word;
+				ELSE
+					INSERT INTO search_words AS w (word, docs)
+					SELECT word, sum(delta) FROM (
+						SELECT unnest(tsvector_to_array(document)) AS word, 1 AS delta FROM new_docs
+						UNION ALL SELECT unnest(tsvector_to_array(document)), -1 FROM old_docs) c
+					GROUP BY word HAVING sum(delta) <> 0 ORDER BY word
+					ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs;
+				END IF;
+				RETURN NULL;
+			END $$`,
+			`CREATE TRIGGER search_words_insert AFTER INSERT ON search_docs REFERENCING NEW TABLE AS new_docs
+			FOR EACH STATEMENT EXECUTE FUNCTION plaza_search_words()`,
+			`CREATE TRIGGER search_words_update AFTER UPDATE ON search_docs REFERENCING OLD TABLE AS old_docs NEW TABLE AS new_docs
+			FOR EACH STATEMENT EXECUTE FUNCTION plaza_search_words()`,
+			`CREATE TRIGGER search_words_delete AFTER DELETE ON search_docs REFERENCING OLD TABLE AS old_docs
+			FOR EACH STATEMENT EXECUTE FUNCTION plaza_search_words()`,
+			`CREATE FUNCTION plaza_search_domain_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				UPDATE search_docs SET owner = NEW.name || ' ' || t.name FROM teams t
+				WHERE t.id = search_docs.team_id AND search_docs.domain_id = NEW.id;
+				RETURN NULL;
+			END $$`,
+			`CREATE TRIGGER search_domain_renamed AFTER UPDATE OF name ON domains
+			FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION plaza_search_domain_renamed()`,
+			`CREATE FUNCTION plaza_search_team_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				UPDATE search_docs SET owner = dm.name || ' ' || NEW.name FROM domains dm
+				WHERE dm.id = search_docs.domain_id AND search_docs.team_id = NEW.id;
+				RETURN NULL;
+			END $$`,
+			`CREATE TRIGGER search_team_renamed AFTER UPDATE OF name ON teams
+			FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION plaza_search_team_renamed()`,
+			`CREATE FUNCTION plaza_search_term_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				UPDATE search_docs SET glossary = ` + glossaryOf + `
+				WHERE product_id IN (` + affectedByTerm + `);
+				RETURN NULL;
+			END $$`,
+			`CREATE TRIGGER search_term_changed AFTER UPDATE OF name, synonyms ON glossary_terms
+			FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.synonyms IS DISTINCT FROM NEW.synonyms)
+			EXECUTE FUNCTION plaza_search_term_changed()`,
+		}
+	default:
+		const cols = `name, summary, tags, description, fields, glossary, owner`
+		const oldCols = `old.name, old.summary, old.tags, old.description, old.fields, old.glossary, old.owner`
+		const newCols = `new.name, new.summary, new.tags, new.description, new.fields, new.glossary, new.owner`
+		stmts = []string{
+			`CREATE TABLE search_docs (
+				product_id INTEGER PRIMARY KEY REFERENCES products(id) ON DELETE CASCADE,
+				domain_id INTEGER NOT NULL,
+				team_id INTEGER NOT NULL,
+				status TEXT NOT NULL,
+				classification TEXT NOT NULL,
+				sort_name TEXT NOT NULL,
+				updated_at DATETIME NOT NULL,
+				usage_score INTEGER NOT NULL DEFAULT 0,
+				name TEXT NOT NULL DEFAULT '',
+				summary TEXT NOT NULL DEFAULT '',
+				tags TEXT NOT NULL DEFAULT '',
+				description TEXT NOT NULL DEFAULT '',
+				fields TEXT NOT NULL DEFAULT '',
+				glossary TEXT NOT NULL DEFAULT '',
+				owner TEXT NOT NULL DEFAULT ''
+			)`,
+			// External content: the text lives once, in search_docs. Prefix
+			// indexes make two- and three-letter prefixes (typing "or")
+			// cheap; diacritics are kept so that SQLite and Postgres agree.
+			`CREATE VIRTUAL TABLE search_fts USING fts5(` + cols + `,
+				content='search_docs', content_rowid='product_id',
+				tokenize='unicode61 remove_diacritics 0', prefix='2 3')`,
+			`CREATE VIRTUAL TABLE search_vocab USING fts5vocab(search_fts, 'row')`,
+			// What a search reads of each match, narrow and in product order:
+			// searches join FTS5's matches with it rather than with the wide
+			// rows of search_docs.
+			`CREATE INDEX idx_search_docs_facets ON search_docs
+				(product_id, domain_id, team_id, status, classification, updated_at, sort_name, usage_score)`,
+			`CREATE TRIGGER search_docs_insert AFTER INSERT ON search_docs BEGIN
+				INSERT INTO search_fts(rowid, ` + cols + `) VALUES (new.product_id, ` + newCols + `);
+			END`,
+			`CREATE TRIGGER search_docs_delete AFTER DELETE ON search_docs BEGIN
+				INSERT INTO search_fts(search_fts, rowid, ` + cols + `) VALUES ('delete', old.product_id, ` + oldCols + `);
+			END`,
+			`CREATE TRIGGER search_docs_update AFTER UPDATE OF ` + cols + ` ON search_docs
+			WHEN old.name IS NOT new.name OR old.summary IS NOT new.summary OR old.tags IS NOT new.tags
+				OR old.description IS NOT new.description OR old.fields IS NOT new.fields
+				OR old.glossary IS NOT new.glossary OR old.owner IS NOT new.owner
+			BEGIN
+				INSERT INTO search_fts(search_fts, rowid, ` + cols + `) VALUES ('delete', old.product_id, ` + oldCols + `);
+				INSERT INTO search_fts(rowid, ` + cols + `) VALUES (new.product_id, ` + newCols + `);
+			END`,
+			`CREATE TRIGGER search_domain_renamed AFTER UPDATE OF name ON domains WHEN old.name IS NOT new.name BEGIN
+				UPDATE search_docs SET owner = new.name || ' ' || (SELECT t.name FROM teams t WHERE t.id = search_docs.team_id)
+				WHERE domain_id = new.id;
+			END`,
+			`CREATE TRIGGER search_team_renamed AFTER UPDATE OF name ON teams WHEN old.name IS NOT new.name BEGIN
+				UPDATE search_docs SET owner = (SELECT dm.name FROM domains dm WHERE dm.id = search_docs.domain_id) || ' ' || new.name
+				WHERE team_id = new.id;
+			END`,
+			`CREATE TRIGGER search_term_changed AFTER UPDATE OF name, synonyms ON glossary_terms
+			WHEN old.name IS NOT new.name OR old.synonyms IS NOT new.synonyms BEGIN
+				UPDATE search_docs SET glossary = ` + glossaryOf + `
+				WHERE product_id IN (` + affectedByTerm + `);
+			END`,
+		}
+	}
+	stmts = append(stmts,
+		`CREATE INDEX idx_search_docs_domain ON search_docs (domain_id)`,
+		`CREATE INDEX idx_search_docs_team ON search_docs (team_id)`,
+		`CREATE INDEX idx_search_docs_updated ON search_docs (updated_at)`,
+		`CREATE INDEX idx_search_docs_name ON search_docs (sort_name)`,
+		`CREATE INDEX idx_search_docs_usage ON search_docs (usage_score)`,
+		`INSERT INTO search_docs (product_id, domain_id, team_id, status, classification, sort_name, updated_at,
+			name, summary, tags, description, fields, glossary, owner) `+docSelect+` WHERE true`,
+	)
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
+	}
+	return nil
 }
