@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,7 +27,7 @@ func (s *Server) Marketplace(c echo.Context) error {
 	canCreate := len(teams) > 0
 	shell := s.shell(c, "Marketplace", views.NavMarketplace)
 	if st.Active() {
-		res, err := s.Store.SearchProducts(ctx, u, st.Query())
+		res, err := s.Store.SearchProducts(ctx, u, searchQuery(st.Values))
 		if err != nil {
 			return err
 		}
@@ -67,4 +70,72 @@ func (s *Server) Marketplace(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, marketplace.Home(shell, d))
+}
+
+// searchQuery reads a search from URL parameters: q, domain, team, class,
+// tag and status (each may repeat), sort, page and per_page.
+func searchQuery(v url.Values) models.SearchQuery {
+	page, _ := strconv.Atoi(v.Get("page"))
+	size, _ := strconv.Atoi(v.Get("per_page"))
+	return models.SearchQuery{
+		Text: v.Get("q"), Domains: v["domain"], Teams: v["team"], Classifications: v["class"],
+		Statuses: v["status"], Tags: v["tag"], Sort: v.Get("sort"), Page: page, PageSize: size,
+	}
+}
+
+type hitJSON struct {
+	URN            string     `json:"urn"`
+	Domain         string     `json:"domain"`
+	Team           string     `json:"team"`
+	Slug           string     `json:"slug"`
+	Name           string     `json:"name"`
+	Summary        string     `json:"summary"`
+	Classification string     `json:"classification"`
+	Status         string     `json:"status"`
+	Version        string     `json:"version"`
+	Tags           []string   `json:"tags"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	PublishedAt    *time.Time `json:"published_at,omitempty"`
+	Snippet        string     `json:"snippet,omitempty"`
+	URL            string     `json:"url"`
+}
+
+type facetJSON struct {
+	Value    string `json:"value"`
+	Label    string `json:"label"`
+	Count    int64  `json:"count"`
+	Selected bool   `json:"selected"`
+}
+
+// APIProducts searches the catalog with the marketplace's parameters and
+// answers the hits, the facets with their counts and the paging.
+func (s *Server) APIProducts(c echo.Context) error {
+	res, err := s.Store.SearchProducts(c.Request().Context(), currentUser(c), searchQuery(c.QueryParams()))
+	if err != nil {
+		return err
+	}
+	hits := make([]hitJSON, len(res.Hits))
+	for i, h := range res.Hits {
+		tags := h.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		hits[i] = hitJSON{URN: h.URN(), Domain: h.DomainSlug, Team: h.TeamSlug, Slug: h.Slug, Name: h.Name, Summary: h.Summary,
+			Classification: h.Classification, Status: h.Status, Version: h.Version, Tags: tags, UpdatedAt: h.UpdatedAt,
+			PublishedAt: h.PublishedAt, Snippet: h.Snippet, URL: s.Opts.BaseURL + h.Path()}
+	}
+	facets := map[string][]facetJSON{}
+	for name, values := range res.Facets {
+		out := make([]facetJSON, len(values))
+		for i, v := range values {
+			out[i] = facetJSON{Value: v.Value, Label: v.Label, Count: v.Count, Selected: v.Selected}
+		}
+		facets[name] = out
+	}
+	body := map[string]any{"products": hits, "total": res.Total, "page": res.Page.Number, "per_page": res.Page.Size,
+		"sort": res.Sort, "facets": facets}
+	if res.Suggestion != "" {
+		body["suggestion"] = res.Suggestion
+	}
+	return c.JSON(http.StatusOK, body)
 }

@@ -129,6 +129,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.PUT("/domains/:domain/teams/:team/members/:email", s.APIMemberPut)
 	api.DELETE("/domains/:domain/teams/:team/members/:email", s.APIMemberRemove)
 	api.GET("/audit", s.APIAudit)
+	api.GET("/products", s.APIProducts)
 	api.POST("/products/:domain", s.APIProductCreate)
 	api.GET("/products/:domain/:product", s.APIProductShow)
 	api.PUT("/products/:domain/:product", s.APIProductUpdate)

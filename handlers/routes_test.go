@@ -125,6 +125,7 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/domains/:domain/teams/:team/members":           {want: [5]int{unauth, ok, ok, ok, ok}},
 	"PUT /api/v1/domains/:domain/teams/:team/members/:email":    {json: `{"role":"owner"}`, want: [5]int{unauth, denied, denied, ok, ok}},
 	"DELETE /api/v1/domains/:domain/teams/:team/members/:email": {want: [5]int{unauth, denied, denied, gone, gone}},
+	"GET /api/v1/products":                                      {want: [5]int{unauth, ok, ok, ok, ok}},
 	"POST /api/v1/products/:domain":                             {json: `{"slug":"walk-new","name":"Walk new","team":"sales-analytics","classification":"internal"}`, want: [5]int{unauth, denied, denied, created, created}},
 	"GET /api/v1/products/:domain/:product":                     {want: [5]int{unauth, ok, ok, ok, ok}},
 	"PUT /api/v1/products/:domain/:product":                     {json: `{"slug":"walk-orders","name":"Walk orders","team":"sales-analytics","classification":"internal","output_ports":[{"name":"daily","format":"parquet","columns":[{"name":"order_id","type":"string"}]}]}`, want: [5]int{unauth, denied, denied, ok, ok}},

@@ -31,16 +31,6 @@ var FacetTitle = map[string]string{
 	models.FacetStatus: "Status", models.FacetTag: "Tag",
 }
 
-// Query turns the URL state into a search.
-func (s State) Query() models.SearchQuery {
-	page, _ := strconv.Atoi(s.Values.Get("page"))
-	return models.SearchQuery{
-		Text: s.Values.Get("q"), Domains: s.Values["domain"], Teams: s.Values["team"],
-		Classifications: s.Values["class"], Statuses: s.Values["status"], Tags: s.Values["tag"],
-		Sort: s.Values.Get("sort"), Page: page,
-	}
-}
-
 // Active reports whether anything is searched or filtered.
 func (s State) Active() bool {
 	for k, v := range s.Values {
