@@ -31,6 +31,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0001_platform", Migrate: migratePlatform},
 		{ID: "0002_products", Migrate: migrateProducts},
 		{ID: "0003_search", Migrate: migrateSearch},
+		{ID: "0004_search_cache", Migrate: migrateSearchCache},
 	}
 }
 
@@ -448,6 +449,80 @@ FROM products p JOIN domains dm ON dm.id = p.domain_id JOIN teams t ON t.id = p.
 	for _, s := range stmts {
 		if err := tx.Exec(s).Error; err != nil {
 			return fmt.Errorf("search index: %w", err)
+		}
+	}
+	return nil
+}
+
+// migrateSearchCache prepares the search index for searches that filter,
+// count and sort in memory: search_state.version counts writes to the
+// index, and each row carries the version that last wrote it, so a search
+// reads only what changed since its cache was filled. The indexes for
+// sorting and filtering in SQL go. On Postgres the text and tsvector move
+// out of line, so the heap a search reads ids from stays small, and the GIN
+// index stops keeping a pending list that every search would scan.
+func migrateSearchCache(tx *gorm.DB) error {
+	stmts := []string{
+		`CREATE TABLE search_state (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)`,
+		`INSERT INTO search_state (id, version) VALUES (1, 0)`,
+		`ALTER TABLE search_docs ADD COLUMN version BIGINT NOT NULL DEFAULT 0`,
+		`CREATE INDEX idx_search_docs_version ON search_docs (version)`,
+		`DROP INDEX idx_search_docs_updated`,
+		`DROP INDEX idx_search_docs_name`,
+		`DROP INDEX idx_search_docs_usage`,
+	}
+	switch Dialect(tx) {
+	case "postgres":
+		stmts = append(stmts,
+			`ALTER TABLE search_docs SET (toast_tuple_target = 128)`,
+			`ALTER TABLE search_docs ALTER COLUMN name SET STORAGE EXTERNAL, ALTER COLUMN summary SET STORAGE EXTERNAL,
+				ALTER COLUMN tags SET STORAGE EXTERNAL, ALTER COLUMN description SET STORAGE EXTERNAL,
+				ALTER COLUMN fields SET STORAGE EXTERNAL, ALTER COLUMN glossary SET STORAGE EXTERNAL,
+				ALTER COLUMN owner SET STORAGE EXTERNAL, ALTER COLUMN document SET STORAGE EXTERNAL`,
+			`UPDATE search_docs SET version = 0`, // rewrites the rows with the storage above
+			`ALTER INDEX idx_search_docs_document SET (fastupdate = off)`,
+			`SELECT gin_clean_pending_list('idx_search_docs_document')`,
+			// As in 0003, and a deletion now bumps the version, so that
+			// searches notice rows gone.
+			`CREATE OR REPLACE FUNCTION plaza_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF TG_OP = 'INSERT' THEN
+					INSERT INTO search_words AS w (word, docs)
+					SELECT word, count(*) FROM (SELECT unnest(tsvector_to_array(document)) AS word FROM new_docs) c
+					GROUP BY word ORDER BY word
+					ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs;
+				ELSIF TG_OP = 'DELETE' THEN
+					UPDATE search_state SET version = version + 1;
+					UPDATE search_words AS w SET docs = w.docs - c.n
+					FROM (SELECT word, count(*) AS n FROM (SELECT unnest(tsvector_to_array(document)) AS word FROM old_docs) o
+						GROUP BY word ORDER BY word) c
+					WHERE w.word = c.word;
+				ELSE
+					INSERT INTO search_words AS w (word, docs)
+					SELECT word, sum(delta) FROM (
+						SELECT unnest(tsvector_to_array(document)) AS word, 1 AS delta FROM new_docs
+						UNION ALL SELECT unnest(tsvector_to_array(document)), -1 FROM old_docs) c
+					GROUP BY word HAVING sum(delta) <> 0 ORDER BY word
+					ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs;
+				END IF;
+				RETURN NULL;
+			END $$`,
+		)
+	default:
+		const cols = `name, summary, tags, description, fields, glossary, owner`
+		const oldCols = `old.name, old.summary, old.tags, old.description, old.fields, old.glossary, old.owner`
+		stmts = append(stmts,
+			`DROP INDEX idx_search_docs_facets`,
+			`DROP TRIGGER search_docs_delete`,
+			`CREATE TRIGGER search_docs_delete AFTER DELETE ON search_docs BEGIN
+				INSERT INTO search_fts(search_fts, rowid, `+cols+`) VALUES ('delete', old.product_id, `+oldCols+`);
+				UPDATE search_state SET version = version + 1;
+			END`,
+		)
+	}
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return fmt.Errorf("search cache: %w", err)
 		}
 	}
 	return nil

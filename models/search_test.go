@@ -441,7 +441,7 @@ func TestSearchHostileInput(t *testing.T) {
 		`orders | shop`, `!orders`, `orders:*`, `'orders':* & !`, `\"orders\"`, `orders\`, `%orders%`, `orders_`, `_orders`,
 		`'; DROP TABLE products; --`, `" OR 1=1 --`, `$1`, `?`, `@name`, `:name`,
 		"orders\x00shop", "\x00", "\xff\xfe", "orders\xff", "\t\n\r", "ｏｒｄｅｒｓ", "Ørders", "日本語のデータ", "😀", "orders 😀 shop",
-		"e\u0301", "\u0301", "\u200b", "\u202e", "ﷺ", "ǅ", strings.Repeat("a", 5000), strings.Repeat("orders ", 500),
+		"e\u0301", "\u0301", "\u200b", "\u202e", "ﷺ", "ǅ", "𞤀𞤁", "orders 𞤀", "ﬁnance", "İstanbul", "Ⓐ", "x²", strings.Repeat("a", 5000), strings.Repeat("orders ", 500),
 		strings.Repeat(`"(`, 300), strings.Repeat("ab ", 50),
 	}
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
@@ -537,6 +537,15 @@ func TestSearchFollowsChanges(t *testing.T) {
 			t.Errorf("typo of a new synonym: suggestion %q, %d results", res.Suggestion, res.Total)
 		}
 
+		// Plaza does not delete products, but a row deleted by hand must not linger.
+		if err := db.Delete(&models.Product{}, w.products["supply-chain/footfall"].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		want("footfall")
+		if res := w.search(t, w.outsider, models.SearchQuery{}); res.Total != 6 {
+			t.Errorf("after deleting a product: %d results, want 6", res.Total)
+		}
+
 		if err := w.s.SetProductUsage(w.ctx, w.products["sales/orders"].ID, 7); err != nil {
 			t.Fatal(err)
 		}
@@ -588,6 +597,82 @@ func TestSearchDemoCatalog(t *testing.T) {
 				if !slices.Contains(refs(res), ref) {
 					t.Errorf("%q: %v (suggestion %q), want %s among them", text, refs(res), res.Suggestion, ref)
 				}
+			}
+		}
+	})
+}
+
+// TestSearchWhileWriting searches from several goroutines while products
+// change, for the race detector and the cache's refresh.
+func TestSearchWhileWriting(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w := newSearchWorld(t, db)
+		done := make(chan struct{})
+		errs := make(chan error, 4)
+		for range 3 {
+			go func() {
+				for {
+					select {
+					case <-done:
+						errs <- nil
+						return
+					default:
+					}
+					if _, err := w.s.SearchProducts(w.ctx, w.outsider, models.SearchQuery{Text: "shop", Tags: []string{"core"}}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		stock := w.products["supply-chain/stock"]
+		for i := range 10 {
+			in, err := w.s.InputOf(w.ctx, stock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Summary = fmt.Sprintf("Units in every warehouse, revision %d.", i)
+			if stock, err = w.s.UpdateProduct(w.ctx, w.admin, stock, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(done)
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := refs(w.search(t, w.outsider, models.SearchQuery{Text: "revision 9"})); !reflect.DeepEqual(got, []string{"supply-chain/stock"}) {
+			t.Errorf("after the last update: %v", got)
+		}
+	})
+}
+
+// TestSearchRanksBroadQueries checks the ranking used when a query matches
+// too many products for the database to rank: on a generated catalog, the
+// first page of a word in a third of the products holds products with the
+// word in their name.
+func TestSearchRanksBroadQueries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := models.NewStore(db)
+		u, err := generateCatalog(ctx, s, 4000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ReindexAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.SearchProducts(ctx, u, models.SearchQuery{Text: "cust"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total < 1500 || len(res.Hits) != models.DefaultSearchPageSize {
+			t.Fatalf("%d results, %d hits: want a broad query", res.Total, len(res.Hits))
+		}
+		for _, h := range res.Hits {
+			if !strings.Contains(strings.ToLower(h.Name), "cust") {
+				t.Errorf("%q on the first page of %d results, without the word in its name", h.Name, res.Total)
 			}
 		}
 	})
