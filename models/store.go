@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,6 +15,9 @@ import (
 type Store struct {
 	DB  *gorm.DB
 	Now func() time.Time
+
+	searchOnce sync.Once
+	search     *searchCache // facet and sort fields of every product, kept fresh by version
 }
 
 // NewStore wraps db with the wall clock.

@@ -132,6 +132,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("seed demo company: %w", err)
 		}
 	}
+	go func() {
+		if err := store.WarmSearch(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("warm the search cache", "err", err)
+		}
+	}()
 	lk, err := lake.Open(c.LakeDir)
 	if err != nil {
 		return err
