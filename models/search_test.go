@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"plaza/bench/catalog"
 	"plaza/models"
 	"plaza/models/dbtest"
 )
@@ -656,7 +657,7 @@ func TestSearchRanksBroadQueries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		s := models.NewStore(db)
-		u, err := generateCatalog(ctx, s, 4000)
+		u, err := catalog.Generate(ctx, s, 4000)
 		if err != nil {
 			t.Fatal(err)
 		}
