@@ -53,4 +53,16 @@ for path in "/?q=orders" "/?q=customer%20revenue" "/?q=ord&domain=sales" "$produ
   echo; echo "== GET $path ($CONNS connections, $DURATION)"
   wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: plaza_session=$session" "$URL$path" | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors"
 done
+echo; echo "== one user at a time: GET $product (1 connection, $DURATION)"
+wrk -t1 -c1 -d"$DURATION" --latency -H "Cookie: plaza_session=$session" "$URL$product" | grep -E "Requests/sec|Latency|50%|90%|99%"
+echo; echo "== one user at a time, uncached searches: a different query each request (1 connection, $DURATION)"
+cat > "$DATA/vary.lua" <<'LUA'
+local words = {"ord", "cust", "revenue", "stock", "campaign", "loyal", "ship", "ledger", "store", "margin", "web", "suppl"}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/?q=" .. words[(n % #words) + 1] .. "&page=" .. (math.floor(n / #words) % 50 + 1))
+end
+LUA
+wrk -t1 -c1 -d"$DURATION" --latency -s "$DATA/vary.lua" -H "Cookie: plaza_session=$session" "$URL/" | grep -E "Requests/sec|Latency|50%|90%|99%"
 echo; echo "RSS after load: $(rss)"

@@ -40,6 +40,7 @@ package models
 
 import (
 	"cmp"
+	"container/list"
 	"context"
 	"fmt"
 	"math"
@@ -341,7 +342,14 @@ func (s *Store) SearchProducts(ctx context.Context, u *User, q SearchQuery) (*Se
 	run := &searchRun{db: db, sr: searcherFor(db), q: q, page: page, sort: sortBy, cache: s.searchCache()}
 	var res *SearchResult
 	err := run.start(ctx, u)
+	key := ""
 	if err == nil {
+		// The same search by someone who sees the same drafts, against the
+		// same version of the index, has the same answer.
+		key = run.resultKey(words)
+		if cached, ok := run.cache.results.get(key); ok {
+			return cached, nil
+		}
 		res, err = run.search(ctx, words)
 	}
 	if err == nil && res.Total == 0 && len(words) > 0 {
@@ -357,7 +365,75 @@ func (s *Store) SearchProducts(ctx context.Context, u *User, q SearchQuery) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", q.Text, err)
 	}
+	run.cache.results.put(key, res)
 	return res, nil
+}
+
+// resultKey names a search's answer: the index version, what drafts the
+// user sees, the words, the facet selections, the sort and the page.
+func (r *searchRun) resultKey(words []string) string {
+	r.cache.mu.RLock()
+	version := r.cache.version
+	r.cache.mu.RUnlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|%t|", version, r.admin)
+	owned := make([]uint, 0, len(r.owned))
+	for id := range r.owned {
+		owned = append(owned, id)
+	}
+	slices.Sort(owned)
+	fmt.Fprint(&b, owned, "|", words, "|", r.q.Domains, r.q.Teams, r.q.Classifications, r.q.Statuses, r.q.Tags,
+		"|", r.sort, "|", r.page.Number, "|", r.page.Size)
+	return b.String()
+}
+
+// resultCache keeps the answers of recent searches; an index write changes
+// the version in every key, so stale answers are never served, only
+// forgotten as new ones push them out.
+type resultCache struct {
+	mu    sync.Mutex
+	order *list.List // most recent first; values are keys
+	items map[string]*list.Element
+	res   map[string]*SearchResult
+}
+
+// resultCacheSize is how many answers are kept.
+const resultCacheSize = 512
+
+func (c *resultCache) get(key string) (*SearchResult, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.items[key]
+	if !ok {
+		return nil, false
+	}
+	c.order.MoveToFront(e)
+	return c.res[key], true
+}
+
+func (c *resultCache) put(key string, res *SearchResult) {
+	if key == "" || res == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.items == nil {
+		c.order, c.items, c.res = list.New(), map[string]*list.Element{}, map[string]*SearchResult{}
+	}
+	if e, ok := c.items[key]; ok {
+		c.order.MoveToFront(e)
+		c.res[key] = res
+		return
+	}
+	c.items[key] = c.order.PushFront(key)
+	c.res[key] = res
+	for c.order.Len() > resultCacheSize {
+		last := c.order.Back()
+		k := last.Value.(string)
+		c.order.Remove(last)
+		delete(c.items, k)
+		delete(c.res, k)
+	}
 }
 
 // maxFacetValues bounds the values of one facet a query may select.
@@ -977,6 +1053,8 @@ func clip(text string, from, to int) string {
 // At 100,000 products it holds about 20 MB and loads in two seconds on
 // SQLite, one on Postgres, on the first search after the process starts.
 type searchCache struct {
+	results resultCache // answers of recent searches
+
 	mu      sync.RWMutex
 	version int64 // of search_state when last refreshed; -1 before the first load
 	docs    []cachedDoc
