@@ -47,7 +47,8 @@ product=$(curl -s -b "$jar" "$URL/?q=revenue&sort=relevance" | grep -o 'href="/p
 
 rss() { awk '/VmRSS/{print $2/1024 " MB"}' /proc/$pid/status; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "catalog: $PRODUCTS products; database: ${PLAZA_DATABASE_URL:+postgres}${PLAZA_DATABASE_URL:-sqlite}"
+db=sqlite; [ -n "${PLAZA_DATABASE_URL:-}" ] && db=postgres
+echo "catalog: $PRODUCTS products; database: $db"
 echo "RSS before load: $(rss)"
 for path in "/?q=orders" "/?q=customer%20revenue" "/?q=ord&domain=sales" "$product"; do
   echo; echo "== GET $path ($CONNS connections, $DURATION)"

@@ -35,6 +35,17 @@ func Open(dsn string) (*gorm.DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, err
+		}
+		// Keep connections open: database/sql keeps only two idle ones by
+		// default, and a busy server then pays for a new Postgres backend on
+		// most queries. A bounded pool also keeps the server from starving
+		// Postgres of CPU with more backends than it has cores to run.
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		return db, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
@@ -60,6 +71,7 @@ func Open(dsn string) (*gorm.DB, error) {
 	// One writer at a time is all SQLite allows; a small pool keeps readers
 	// concurrent under WAL without piling up connections waiting on the lock.
 	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetMaxIdleConns(8)
 	return db, nil
 }
 
