@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"plaza/bench/catalog"
 	"plaza/models"
 	"plaza/models/dbtest"
