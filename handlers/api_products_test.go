@@ -99,6 +99,11 @@ func TestAPIProductLifecycle(t *testing.T) {
 		if old.Status != http.StatusMovedPermanently || old.Location != "/products/sales/gift-card-ledger" {
 			t.Fatalf("old address: %d -> %q", old.Status, old.Location)
 		}
+		apiOld := c.do("GET", "/api/v1/products/sales/gift-cards/contract", nil, http.Header{"Authorization": {"Bearer " + owner}})
+		apiOld.Body.Close()
+		if apiOld.StatusCode != http.StatusMovedPermanently || apiOld.Header.Get("Location") != "/api/v1/products/sales/gift-card-ledger/contract" {
+			t.Fatalf("old API address: %d -> %q", apiOld.StatusCode, apiOld.Header.Get("Location"))
+		}
 		// Contract export is ODCS YAML.
 		resp := c.do("GET", "/api/v1/products/sales/gift-card-ledger/contract", nil, http.Header{"Authorization": {"Bearer " + owner}})
 		defer resp.Body.Close()

@@ -23,8 +23,9 @@ func (s *Server) product(c echo.Context) (*models.Product, error) {
 	p, err := s.Store.ProductBySlug(c.Request().Context(), c.Param("domain"), c.Param("product"))
 	var moved *models.ErrMoved
 	if errors.As(err, &moved) {
-		rest := strings.TrimPrefix(c.Request().URL.Path, "/products/"+c.Param("domain")+"/"+c.Param("product"))
-		return nil, &redirectError{to: moved.To + rest}
+		// The same page (or API call) at the new address.
+		old := "/products/" + c.Param("domain") + "/" + c.Param("product")
+		return nil, &redirectError{to: strings.Replace(c.Request().URL.Path, old, moved.To, 1)}
 	}
 	if err != nil {
 		return nil, err
@@ -80,15 +81,17 @@ func (s *Server) ProductShow(c echo.Context) error {
 	return render(c, http.StatusOK, products.Page(s.shell(c, p.Name, views.NavMarketplace, crumbs...), d))
 }
 
+// accessTexts say what each access level means to the person reading.
+var accessTexts = map[string]string{
+	models.AccessOwner:   "Your team owns this product: you have access.",
+	models.AccessOpen:    "Public: everyone signed in may use it, no request needed.",
+	models.AccessRequest: "You have no access yet.",
+}
+
 // accessState says what the user may do about access to p.
 func accessState(p *models.Product, scope *models.Scope) products.AccessState {
-	switch {
-	case scope.TeamRole != "":
-		return products.AccessState{Kind: "owner", Text: "Your team owns this product: you have access."}
-	case p.Classification == models.ClassPublic:
-		return products.AccessState{Kind: "open", Text: "Public: everyone signed in may use it, no request needed."}
-	}
-	return products.AccessState{Kind: "request", Text: "You have no access yet."}
+	kind := p.AccessOf(scope)
+	return products.AccessState{Kind: kind, Text: accessTexts[kind]}
 }
 
 // ProductPortShow is a port's stable address: the product page at that port.

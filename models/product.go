@@ -197,6 +197,24 @@ func (p *Product) Visible(u *User, scope *Scope) bool {
 	return Can(u, ActEditProduct, scope)
 }
 
+// Access levels a person has on a product, before access requests exist.
+const (
+	AccessOwner   = "owner"   // their team owns it
+	AccessOpen    = "open"    // public: everyone signed in may use it
+	AccessRequest = "request" // they must ask
+)
+
+// AccessOf says what access the person with scope has to p.
+func (p *Product) AccessOf(scope *Scope) string {
+	switch {
+	case scope != nil && scope.TeamRole != "":
+		return AccessOwner
+	case p.Classification == ClassPublic:
+		return AccessOpen
+	}
+	return AccessRequest
+}
+
 // ProductInput is everything a person (form, JSON or contract) says about a
 // product. The store validates it and writes it whole.
 type ProductInput struct {
