@@ -88,7 +88,9 @@ func toDomainJSON(d *models.Domain) domainJSON {
 
 // APIDomains lists domains; ?archived=true includes archived ones.
 func (s *Server) APIDomains(c echo.Context) error {
-	list, err := s.Store.ListDomains(c.Request().Context(), c.QueryParam("archived") == "true")
+	// Archived domains are for the people who may restore them.
+	withArchived := c.QueryParam("archived") == "true" && models.Can(currentUser(c), models.ActManageDomains, nil)
+	list, err := s.Store.ListDomains(c.Request().Context(), withArchived)
 	if err != nil {
 		return err
 	}
@@ -203,7 +205,8 @@ func (s *Server) APITeams(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.Store.ListTeams(ctx, d.ID, c.QueryParam("archived") == "true")
+	withArchived := c.QueryParam("archived") == "true" && models.Can(currentUser(c), models.ActManageTeams, nil)
+	list, err := s.Store.ListTeams(ctx, d.ID, withArchived)
 	if err != nil {
 		return err
 	}

@@ -112,6 +112,35 @@ func (s *Server) APIProductCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
+// productPut is the body of a PUT: the product as GET returns it (its
+// read-only fields are accepted and ignored) or as POST takes it.
+type productPut struct {
+	models.ProductInput
+	Status      string     `json:"status"`
+	SLA         *slaJSON   `json:"sla"`
+	OutputPorts []portJSON `json:"output_ports"`
+	// Read-only: what GET adds.
+	URN         string     `json:"urn"`
+	Domain      string     `json:"domain"`
+	URL         string     `json:"url"`
+	PublishedAt *time.Time `json:"published_at"`
+	UpdatedAt   *time.Time `json:"updated_at"`
+}
+
+func (b productPut) input() models.ProductInput {
+	in := b.ProductInput
+	if b.SLA != nil {
+		in.FreshnessHours, in.Availability = b.SLA.FreshnessHours, b.SLA.Availability
+		in.SupportChannel, in.ResponseTime = b.SLA.SupportChannel, b.SLA.ResponseTime
+	}
+	in.OutputPorts = nil
+	for _, p := range b.OutputPorts {
+		in.OutputPorts = append(in.OutputPorts, models.PortInput{Slug: p.Slug, Name: p.Name, Format: p.Format,
+			Description: p.Description, Columns: p.Columns})
+	}
+	return in
+}
+
 // APIProductUpdate replaces a product's description and schema with the
 // body (PUT semantics: send the whole product, as GET returns it).
 func (s *Server) APIProductUpdate(c echo.Context) error {
@@ -119,14 +148,11 @@ func (s *Server) APIProductUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var body struct {
-		models.ProductInput
-		Status string `json:"status"`
-	}
+	var body productPut
 	if err := bindJSON(c, &body); err != nil {
 		return err
 	}
-	in := body.ProductInput
+	in := body.input()
 	current, err := s.Store.InputOf(c.Request().Context(), p)
 	if err != nil {
 		return err

@@ -115,6 +115,15 @@ func TestAPIProductLifecycle(t *testing.T) {
 			!strings.Contains(buf.String(), "apiVersion: v3.1.0") || !strings.Contains(buf.String(), "balance") {
 			t.Fatalf("contract: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), buf.String())
 		}
+		// What GET answers, PUT takes back unchanged.
+		_, got := c.api("GET", "/api/v1/products/sales/gift-card-ledger", owner, "")
+		status, body = c.api("PUT", "/api/v1/products/sales/gift-card-ledger", owner, got)
+		if status != http.StatusOK {
+			t.Fatalf("PUT of what GET answered: %d %s", status, body)
+		}
+		if _, again := c.api("GET", "/api/v1/products/sales/gift-card-ledger", owner, ""); !sameProduct(t, got, again) {
+			t.Fatalf("GET -> PUT changed the product:\n%s\n%s", got, again)
+		}
 		// A member of another team cannot change it.
 		status, _ = c.api("PUT", "/api/v1/products/sales/gift-card-ledger", e.token(analystMail), update)
 		if status != http.StatusForbidden {
@@ -149,4 +158,21 @@ func TestAPIContractImportErrors(t *testing.T) {
 	if status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("1.2 MB contract: %d, want 413", status)
 	}
+}
+
+// sameProduct compares two product answers, ignoring when they were updated.
+func sameProduct(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y map[string]any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatal(err)
+	}
+	delete(x, "updated_at")
+	delete(y, "updated_at")
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
 }

@@ -29,7 +29,7 @@ func (s *Server) ContractImport(c echo.Context) error {
 	text := c.FormValue("contract")
 	if fh, err := c.FormFile("file"); err == nil && fh.Size > 0 {
 		if fh.Size > maxContractBytes {
-			return s.contractPage(c, http.StatusRequestEntityTooLarge, products.ImportData{
+			return s.contractPage(c, http.StatusRequestEntityTooLarge, products.ImportData{Text: text,
 				Errors: map[string]string{"file": fmt.Sprintf("The file is %s; contracts may be at most 1 MiB.", sizeText(fh.Size))}})
 		}
 		f, err := fh.Open()

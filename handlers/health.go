@@ -23,10 +23,12 @@ func (s *Server) Healthz(c echo.Context) error {
 	defer cancel()
 	r := healthReport{Status: "ok", Database: "ok", Lake: "ok", Version: s.Opts.Version}
 	if err := models.Ping(ctx, s.Store.DB); err != nil {
-		r.Status, r.Database = "unavailable", err.Error()
+		s.log.Error("healthz: database", "err", err) // the details stay in the log, not on a public page
+		r.Status, r.Database = "unavailable", "unavailable"
 	}
 	if err := s.Lake.Check(); err != nil {
-		r.Status, r.Lake = "unavailable", err.Error()
+		s.log.Error("healthz: lake", "err", err)
+		r.Status, r.Lake = "unavailable", "unavailable"
 	}
 	status := http.StatusOK
 	if r.Status != "ok" {

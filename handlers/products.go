@@ -130,7 +130,7 @@ func (s *Server) ProductCreate(c echo.Context) error {
 		return s.productForm(c, http.StatusUnprocessableEntity, products.FormData{New: true, Action: "/products", Cancel: "/",
 			Values: in, Inputs: inputs, Team: team, Errors: errs})
 	}
-	if errors.Is(err, models.ErrNotFound) && domain == "" {
+	if errors.Is(err, models.ErrNotFound) { // the team named no existing domain
 		return s.productForm(c, http.StatusUnprocessableEntity, products.FormData{New: true, Action: "/products", Cancel: "/",
 			Values: in, Inputs: inputs, Team: team, Errors: map[string]string{"team": "Choose the team that owns this product."}})
 	}
@@ -267,13 +267,14 @@ func parseProductForm(form url.Values) (models.ProductInput, string) {
 		Availability: form.Get("availability"), SupportChannel: form.Get("support_channel"),
 		ResponseTime: form.Get("response_time"),
 	}
-	in.FreshnessHours, _ = strconv.Atoi(strings.TrimSpace(form.Get("freshness_hours")))
-	if strings.TrimSpace(form.Get("freshness_hours")) != "" && in.FreshnessHours == 0 && strings.TrimSpace(form.Get("freshness_hours")) != "0" {
-		in.FreshnessHours = -1 // not a number: let validation say so
+	if f := strings.TrimSpace(form.Get("freshness_hours")); f != "" {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			n = -1 // not a number: validation says so
+		}
+		in.FreshnessHours = n
 	}
-	for _, t := range strings.Split(form.Get("tags"), ",") {
-		in.Tags = append(in.Tags, t)
-	}
+	in.Tags = strings.Split(form.Get("tags"), ",") // models trims them and drops repeats
 	type colKey struct{ port, col int }
 	ports := map[int]*models.PortInput{}
 	cols := map[colKey]*models.ColumnInput{}
