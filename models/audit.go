@@ -116,7 +116,7 @@ func (s *Store) ListAudit(ctx context.Context, actor *User, f AuditFilter, page 
 	}
 	q := s.db(ctx).Model(&AuditEvent{})
 	if f.Actor != "" {
-		q = q.Where("actor_email LIKE ?", "%"+strings.ToLower(f.Actor)+"%")
+		q = q.Where(`actor_email LIKE ? ESCAPE '\'`, "%"+likeEscape(strings.ToLower(f.Actor))+"%")
 	}
 	if f.Action != "" {
 		q = q.Where("action = ? OR action LIKE ?", f.Action, f.Action+".%")
@@ -125,7 +125,7 @@ func (s *Store) ListAudit(ctx context.Context, actor *User, f AuditFilter, page 
 		q = q.Where("object_type = ?", f.ObjectType)
 	}
 	if f.Object != "" {
-		q = q.Where("object_id LIKE ?", "%"+f.Object+"%")
+		q = q.Where(`object_id LIKE ? ESCAPE '\'`, "%"+likeEscape(f.Object)+"%")
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", f.Since.UTC())
@@ -206,4 +206,9 @@ func formatState(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
+}
+
+// likeEscape makes % and _ in user text match themselves in a LIKE pattern.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }

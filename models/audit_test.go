@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -280,4 +281,28 @@ func TestAuditEventChanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// LIKE wildcards typed into a filter match themselves, not everything.
+func TestListAuditFiltersAreLiteral(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := models.NewStore(db)
+		ctx := context.Background()
+		if err := s.SeedDemo(ctx); err != nil {
+			t.Fatal(err)
+		}
+		admin, err := s.UserByEmail(ctx, "alex.morgan@northwind.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []models.AuditFilter{{Object: "%"}, {Object: "_"}, {Actor: "%"}, {Actor: "a_ex"}} {
+			evs, page, err := s.ListAudit(ctx, admin, f, models.NewPage(1, 10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != 0 || len(evs) != 0 {
+				t.Errorf("filter %+v matched %d events; a wildcard must match only itself", f, page.Total)
+			}
+		}
+	})
 }

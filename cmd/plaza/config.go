@@ -117,10 +117,14 @@ func (c *Config) sessionKey() ([]byte, error) {
 	}
 	path := filepath.Join(c.DataDir, "session.key")
 	b, err := os.ReadFile(path)
-	if err == nil && len(b) >= 64 {
+	if err == nil {
+		if len(b) < 32 {
+			// Replacing it would sign everyone out without a word: say so instead.
+			return nil, fmt.Errorf("%s holds %d bytes; a session key needs at least 32 (delete the file to generate a new one)", path, len(b))
+		}
 		return b, nil
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read session key: %w", err)
 	}
 	raw := make([]byte, 32)
