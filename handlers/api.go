@@ -82,7 +82,7 @@ type domainJSON struct {
 }
 
 func toDomainJSON(d *models.Domain) domainJSON {
-	return domainJSON{URN: "urn:plaza:" + d.Slug, Slug: d.Slug, Name: d.Name, Description: d.Description,
+	return domainJSON{URN: d.URN(), Slug: d.Slug, Name: d.Name, Description: d.Description,
 		ContactEmail: d.ContactEmail, Archived: d.Archived(), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 }
 
@@ -194,7 +194,7 @@ type teamJSON struct {
 }
 
 func toTeamJSON(domain string, t *models.Team) teamJSON {
-	return teamJSON{URN: "urn:plaza:" + domain + ":team:" + t.Slug, Domain: domain, Slug: t.Slug, Name: t.Name,
+	return teamJSON{URN: "urn:plaza:team:" + domain + ":" + t.Slug, Domain: domain, Slug: t.Slug, Name: t.Name,
 		Description: t.Description, Archived: t.Archived(), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 

@@ -54,7 +54,7 @@ func TestAPIDomains(t *testing.T) {
 			t.Fatalf("create: %d Location %q %s", r.Status, r.Header.Get("Location"), r.Body)
 		}
 		made := decode[domainJSON](t, r.Body)
-		if made.URN != "urn:plaza:store-ops" || made.Name != "Store Operations" || made.ContactEmail != "ops@northwind.example" || made.Archived {
+		if made.URN != "urn:plaza:domain:store-ops" || made.Name != "Store Operations" || made.ContactEmail != "ops@northwind.example" || made.Archived {
 			t.Errorf("created %+v", made)
 		}
 		if evs := e.audits("domain.create", "store-ops"); len(evs) != 1 || evs[0].RequestID != r.Header.Get("X-Request-Id") || evs[0].ActorEmail != adminEmail {
@@ -207,7 +207,7 @@ func TestAPITeams(t *testing.T) {
 		if r.Status != http.StatusCreated || r.Header.Get("Location") != base+"/pricing" {
 			t.Fatalf("create: %d Location %q %s", r.Status, r.Header.Get("Location"), r.Body)
 		}
-		if got := decode[teamJSON](t, r.Body); got.URN != "urn:plaza:sales:team:pricing" || got.Domain != "sales" || got.Name != "Pricing" {
+		if got := decode[teamJSON](t, r.Body); got.URN != "urn:plaza:team:sales:pricing" || got.Domain != "sales" || got.Name != "Pricing" {
 			t.Errorf("created %+v", got)
 		}
 		if len(e.audits("team.create", "sales/pricing")) != 1 {

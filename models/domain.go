@@ -24,6 +24,13 @@ type Domain struct {
 // Archived reports whether the domain was archived.
 func (d *Domain) Archived() bool { return d.ArchivedAt != nil }
 
+// URN is the domain's stable address.
+func (d *Domain) URN() string { return "urn:plaza:domain:" + d.Slug }
+
+// reservedDomainSlugs name the kinds of URN (urn:plaza:team:...), so no
+// product URN (urn:plaza:<domain>:<product>) can look like one of them.
+var reservedDomainSlugs = []string{"domain", "team", "term", "product", "user"}
+
 // DomainInput is what a person types to create or edit a domain; forms and
 // JSON bind straight into it, as it holds nothing a caller may not set.
 type DomainInput struct {
@@ -43,6 +50,9 @@ func (in *DomainInput) normalize() {
 func (in DomainInput) validate() error {
 	v := &ValidationError{}
 	checkSlug(v, "slug", in.Slug)
+	if contains(reservedDomainSlugs, in.Slug) {
+		v.Add("slug", fmt.Sprintf("%q is reserved for Plaza's addresses; choose another slug.", in.Slug))
+	}
 	checkText(v, "name", "Name", in.Name, true, 80)
 	checkText(v, "description", "Description", in.Description, false, 2000)
 	checkOptionalEmail(v, "contact_email", in.ContactEmail)

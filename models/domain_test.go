@@ -48,6 +48,7 @@ func TestCreateDomain(t *testing.T) {
 			{name: "description too long", in: models.DomainInput{Slug: "legal", Name: "Legal", Description: strings.Repeat("d", 2001)}, wantField: "description"},
 			{name: "empty slug", in: models.DomainInput{Slug: "", Name: "Legal"}, wantField: "slug"},
 			{name: "upper-case slug", in: models.DomainInput{Slug: "Sales", Name: "Legal"}, wantField: "slug"},
+			{name: "reserved slug", in: models.DomainInput{Slug: "team", Name: "Team"}, wantField: "slug"},
 			{name: "slug starts with hyphen", in: models.DomainInput{Slug: "-x", Name: "Legal"}, wantField: "slug"},
 			{name: "slug ends with hyphen", in: models.DomainInput{Slug: "x-", Name: "Legal"}, wantField: "slug"},
 			{name: "one-letter slug", in: models.DomainInput{Slug: "a", Name: "Legal"}, wantField: "slug"},

@@ -25,6 +25,9 @@ type Team struct {
 // Archived reports whether the team was archived.
 func (t *Team) Archived() bool { return t.ArchivedAt != nil }
 
+// URN is the team's stable address; its domain must be loaded.
+func (t *Team) URN() string { return "urn:plaza:team:" + t.Domain.Slug + ":" + t.Slug }
+
 // Membership puts a person in a team with a role.
 type Membership struct {
 	ID        uint   `gorm:"primaryKey"`
