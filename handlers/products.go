@@ -20,24 +20,31 @@ import (
 // product loads the product named by :domain and :product, answering a
 // renamed product's old address with a permanent redirect.
 func (s *Server) product(c echo.Context) (*models.Product, error) {
+	p, _, err := s.productInScope(c)
+	return p, err
+}
+
+// productInScope is product with the caller's scope for it (their role in
+// the owning team).
+func (s *Server) productInScope(c echo.Context) (*models.Product, *models.Scope, error) {
 	p, err := s.Store.ProductBySlug(c.Request().Context(), c.Param("domain"), c.Param("product"))
 	var moved *models.ErrMoved
 	if errors.As(err, &moved) {
 		// The same page (or API call) at the new address.
 		old := "/products/" + c.Param("domain") + "/" + c.Param("product")
-		return nil, &redirectError{to: strings.Replace(c.Request().URL.Path, old, moved.To, 1)}
+		return nil, nil, &redirectError{to: strings.Replace(c.Request().URL.Path, old, moved.To, 1)}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	scope, err := s.Store.ProductScope(c.Request().Context(), currentUser(c), p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !p.Visible(currentUser(c), scope) {
-		return nil, models.ErrNotFound // drafts are invisible to outsiders, not forbidden
+		return nil, nil, models.ErrNotFound // drafts are invisible to outsiders, not forbidden
 	}
-	return p, nil
+	return p, scope, nil
 }
 
 // redirectError sends the browser to where a thing now lives.
@@ -48,15 +55,11 @@ func (e *redirectError) Error() string { return "moved to " + e.to }
 // ProductShow is a data product's page.
 func (s *Server) ProductShow(c echo.Context) error {
 	ctx := c.Request().Context()
-	p, err := s.product(c)
+	p, scope, err := s.productInScope(c)
 	if err != nil {
 		return err
 	}
 	u := currentUser(c)
-	scope, err := s.Store.ProductScope(ctx, u, p)
-	if err != nil {
-		return err
-	}
 	d := products.PageData{Product: *p, CanEdit: models.Can(u, models.ActEditProduct, scope), BaseURL: s.Opts.BaseURL}
 	if d.Owners, err = s.Store.ProductOwners(ctx, p); err != nil {
 		return err
@@ -144,11 +147,11 @@ func (s *Server) ProductCreate(c echo.Context) error {
 // ProductEdit shows the product form filled in.
 func (s *Server) ProductEdit(c echo.Context) error {
 	ctx := c.Request().Context()
-	p, err := s.product(c)
+	p, scope, err := s.productInScope(c)
 	if err != nil {
 		return err
 	}
-	if err := s.authorizeProduct(c, p); err != nil {
+	if err := models.Authorize(currentUser(c), models.ActEditProduct, scope); err != nil {
 		return err
 	}
 	in, err := s.Store.InputOf(ctx, p)
@@ -189,14 +192,6 @@ func (s *Server) ProductUpdate(c echo.Context) error {
 	}
 	s.flash(c, "success", updated.Name+" saved.")
 	return redirect(c, updated.Path())
-}
-
-func (s *Server) authorizeProduct(c echo.Context, p *models.Product) error {
-	scope, err := s.Store.ProductScope(c.Request().Context(), currentUser(c), p)
-	if err != nil {
-		return err
-	}
-	return models.Authorize(currentUser(c), models.ActEditProduct, scope)
 }
 
 func (s *Server) productForm(c echo.Context, status int, d products.FormData) error {
