@@ -139,7 +139,7 @@ func (s *Server) APIDomainUpdate(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	if err := models.Authorize(u, models.ActManageDomains, nil); err != nil {
-		return err
+		return err // before reading anything about the domain
 	}
 	d, err := s.Store.DomainBySlug(ctx, c.Param("domain"))
 	if err != nil {
@@ -154,13 +154,8 @@ func (s *Server) APIDomainUpdate(c echo.Context) error {
 	setIf(&in.Name, p.Name)
 	setIf(&in.Description, p.Description)
 	setIf(&in.ContactEmail, p.ContactEmail)
-	if d, err = s.Store.UpdateDomain(ctx, u, d.Slug, in); err != nil {
+	if d, err = s.Store.PatchDomain(ctx, u, d.Slug, in, p.Archived); err != nil {
 		return err
-	}
-	if p.Archived != nil && *p.Archived != d.Archived() {
-		if d, err = s.Store.SetDomainArchived(ctx, u, d.Slug, *p.Archived); err != nil {
-			return err
-		}
 	}
 	return c.JSON(http.StatusOK, toDomainJSON(d))
 }

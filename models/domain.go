@@ -119,6 +119,13 @@ func (s *Store) CreateDomain(ctx context.Context, actor *User, in DomainInput) (
 
 // UpdateDomain edits a domain's fields, slug included.
 func (s *Store) UpdateDomain(ctx context.Context, actor *User, slug string, in DomainInput) (*Domain, error) {
+	return s.PatchDomain(ctx, actor, slug, in, nil)
+}
+
+// PatchDomain edits a domain's fields and, when archived is given, archives
+// or restores it: one transaction, so a refused patch changes nothing. A
+// patch that only archives records only the archiving.
+func (s *Store) PatchDomain(ctx context.Context, actor *User, slug string, in DomainInput, archived *bool) (*Domain, error) {
 	if err := Authorize(actor, ActManageDomains, nil); err != nil {
 		return nil, err
 	}
@@ -134,13 +141,39 @@ func (s *Store) UpdateDomain(ctx context.Context, actor *User, slug string, in D
 		}
 		after = before
 		after.Slug, after.Name, after.Description, after.ContactEmail = in.Slug, in.Name, in.Description, in.ContactEmail
-		if err := tx.Select("slug", "name", "description", "contact_email", "updated_at").Save(&after).Error; err != nil {
+		fieldsChanged := after.Slug != before.Slug || after.Name != before.Name ||
+			after.Description != before.Description || after.ContactEmail != before.ContactEmail
+		archiveChanged := archived != nil && *archived != before.Archived()
+		if archiveChanged {
+			after.ArchivedAt = nil
+			if *archived {
+				now := s.now()
+				after.ArchivedAt = &now
+			}
+		}
+		if err := tx.Select("slug", "name", "description", "contact_email", "archived_at", "updated_at").Save(&after).Error; err != nil {
 			if isDuplicate(err) {
 				return Invalid("slug", fmt.Sprintf("The slug %q is taken by another domain.", in.Slug))
 			}
 			return err
 		}
-		return s.audit(ctx, tx, actor, "domain.update", &after, &before, &after)
+		if fieldsChanged || archived == nil {
+			edited := after
+			edited.ArchivedAt = before.ArchivedAt
+			if err := s.audit(ctx, tx, actor, "domain.update", &after, &before, &edited); err != nil {
+				return err
+			}
+		}
+		if archiveChanged {
+			action := "domain.restore"
+			if *archived {
+				action = "domain.archive"
+			}
+			edited := after
+			edited.ArchivedAt = before.ArchivedAt
+			return s.audit(ctx, tx, actor, action, &after, &edited, &after)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update domain %q: %w", slug, err)

@@ -351,3 +351,39 @@ func TestRemoveDomain(t *testing.T) {
 		}
 	})
 }
+
+// A patch that archives and edits commits both or neither, and records
+// only what changed.
+func TestPatchDomain(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db)
+		in := models.DomainInput{Slug: f.sales.Slug, Name: f.sales.Name, Description: f.sales.Description, ContactEmail: f.sales.ContactEmail}
+		yes := true
+		events := func(action string) int64 {
+			var n int64
+			db.Model(&models.AuditEvent{}).Where("action = ? AND object_id = ?", action, f.sales.Slug).Count(&n)
+			return n
+		}
+		d, err := f.s.PatchDomain(f.ctx, f.admin, f.sales.Slug, in, &yes)
+		if err != nil || !d.Archived() {
+			t.Fatalf("archive only: %v, archived %v", err, d != nil && d.Archived())
+		}
+		if events("domain.archive") != 1 || events("domain.update") != 0 {
+			t.Errorf("archive only wrote %d archive and %d update events, want 1 and 0", events("domain.archive"), events("domain.update"))
+		}
+		other, err := f.s.CreateDomain(f.ctx, f.admin, models.DomainInput{Slug: "legal", Name: "Legal"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		no := false
+		bad := in
+		bad.Slug = other.Slug
+		if _, err := f.s.PatchDomain(f.ctx, f.admin, f.sales.Slug, bad, &no); err == nil {
+			t.Fatal("a patch to a taken slug was accepted")
+		}
+		still, err := f.s.DomainBySlug(f.ctx, f.sales.Slug)
+		if err != nil || !still.Archived() {
+			t.Fatalf("a refused patch restored the domain: %v", err)
+		}
+	})
+}
