@@ -255,24 +255,12 @@ func (s *Server) APITeamUpdate(c echo.Context) error {
 	if err := bindJSON(c, &p); err != nil {
 		return err
 	}
-	archive := p.Archived != nil && *p.Archived != t.Archived()
-	if archive {
-		// Checked before anything is saved: a refused patch changes nothing.
-		if err := models.Authorize(currentUser(c), models.ActManageTeams, nil); err != nil {
-			return err
-		}
-	}
 	in := models.TeamInput{Slug: t.Slug, Name: t.Name, Description: t.Description}
 	setIf(&in.Slug, p.Slug)
 	setIf(&in.Name, p.Name)
 	setIf(&in.Description, p.Description)
-	if t, err = s.Store.UpdateTeam(ctx, currentUser(c), t, in); err != nil {
+	if t, err = s.Store.PatchTeam(ctx, currentUser(c), t, in, p.Archived); err != nil {
 		return err
-	}
-	if archive {
-		if t, err = s.Store.SetTeamArchived(ctx, currentUser(c), t, *p.Archived); err != nil {
-			return err
-		}
 	}
 	return c.JSON(http.StatusOK, toTeamJSON(t.Domain.Slug, t))
 }

@@ -160,6 +160,13 @@ func (s *Store) CreateTeam(ctx context.Context, actor *User, domainSlug string, 
 
 // UpdateTeam edits a team. Admins and the team's owners may.
 func (s *Store) UpdateTeam(ctx context.Context, actor *User, t *Team, in TeamInput) (*Team, error) {
+	return s.PatchTeam(ctx, actor, t, in, nil)
+}
+
+// PatchTeam edits a team and, when archived is given, archives or restores
+// it, in one transaction. Admins and the team's owners edit; only admins
+// archive. A patch that only archives records only the archiving.
+func (s *Store) PatchTeam(ctx context.Context, actor *User, t *Team, in TeamInput, archived *bool) (*Team, error) {
 	in.normalize()
 	var after Team
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -173,16 +180,44 @@ func (s *Store) UpdateTeam(ctx context.Context, actor *User, t *Team, in TeamInp
 		if err := tx.First(&before, t.ID).Error; err != nil {
 			return notFound(err)
 		}
+		archiveChanged := archived != nil && *archived != before.Archived()
+		if archiveChanged {
+			if err := Authorize(actor, ActManageTeams, nil); err != nil {
+				return err
+			}
+		}
+		before.Domain = t.Domain
 		after = before
 		after.Slug, after.Name, after.Description = in.Slug, in.Name, in.Description
-		if err := tx.Omit("Domain").Select("slug", "name", "description", "updated_at").Save(&after).Error; err != nil {
+		fieldsChanged := after.Slug != before.Slug || after.Name != before.Name || after.Description != before.Description
+		if archiveChanged {
+			after.ArchivedAt = nil
+			if *archived {
+				now := s.now()
+				after.ArchivedAt = &now
+			}
+		}
+		if err := tx.Omit("Domain").Select("slug", "name", "description", "archived_at", "updated_at").Save(&after).Error; err != nil {
 			if isDuplicate(err) {
 				return Invalid("slug", fmt.Sprintf("This domain already has a team with the slug %q.", in.Slug))
 			}
 			return err
 		}
-		after.Domain = t.Domain
-		return s.audit(ctx, tx, actor, "team.update", &after, &before, &after)
+		edited := after
+		edited.ArchivedAt = before.ArchivedAt
+		if fieldsChanged || archived == nil {
+			if err := s.audit(ctx, tx, actor, "team.update", &after, &before, &edited); err != nil {
+				return err
+			}
+		}
+		if archiveChanged {
+			action := "team.restore"
+			if *archived {
+				action = "team.archive"
+			}
+			return s.audit(ctx, tx, actor, action, &after, &edited, &after)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update team %s: %w", t.Slug, err)
