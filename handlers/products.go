@@ -73,7 +73,11 @@ func (s *Server) ProductShow(c echo.Context) error {
 	if d.History, err = s.Store.ProductHistory(ctx, p, 20); err != nil {
 		return err
 	}
-	d.Access = accessState(p, scope)
+	view, err := s.Store.AccessOf(ctx, u, scope, p)
+	if err != nil {
+		return err
+	}
+	d.Access = products.AccessState{Kind: view.Level, Text: accessTexts[view.Level]}
 	if d.CanEdit {
 		d.NextStatuses = models.NextStatuses(p.Status)
 		if d.Products, err = s.Store.ProductRefs(ctx); err != nil {
@@ -88,13 +92,9 @@ func (s *Server) ProductShow(c echo.Context) error {
 var accessTexts = map[string]string{
 	models.AccessOwner:   "Your team owns this product: you have access.",
 	models.AccessOpen:    "Public: everyone signed in may use it, no request needed.",
-	models.AccessRequest: "You have no access yet.",
-}
-
-// accessState says what the user may do about access to p.
-func accessState(p *models.Product, scope *models.Scope) products.AccessState {
-	kind := p.AccessOf(scope)
-	return products.AccessState{Kind: kind, Text: accessTexts[kind]}
+	models.AccessNeeded:  "You have no access yet.",
+	models.AccessGranted: "You have access.",
+	models.AccessPending: "Your request waits for a decision.",
 }
 
 // ProductPortShow is a port's stable address: the product page at that port.

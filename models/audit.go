@@ -26,6 +26,8 @@ type AuditEvent struct {
 	Before     string    `gorm:"type:text"`
 	After      string    `gorm:"type:text"`
 	RequestID  string    `gorm:"size:64"`
+	PrevHash   string    `gorm:"size:64;not null"` // Hash of the event before this one; "" for the first
+	Hash       string    `gorm:"size:64;not null"` // see computeHash
 }
 
 // auditable is an object the audit log can name and describe.
@@ -68,7 +70,7 @@ func (s *Store) audit(ctx context.Context, tx *gorm.DB, actor *User, action stri
 // auditObject writes an event about any object inside tx.
 func (s *Store) auditObject(ctx context.Context, tx *gorm.DB, actor *User, action, objType, objID string, before, after any) error {
 	ev := AuditEvent{
-		At: s.now(), Action: action, ObjectType: objType, ObjectID: objID,
+		At: s.now().Truncate(time.Microsecond), Action: action, ObjectType: objType, ObjectID: objID,
 		ActorEmail: "system", RequestID: RequestID(ctx),
 	}
 	if actor != nil {
@@ -82,7 +84,7 @@ func (s *Store) auditObject(ctx context.Context, tx *gorm.DB, actor *User, actio
 	if ev.After, err = jsonText(after); err != nil {
 		return err
 	}
-	if err := tx.Create(&ev).Error; err != nil {
+	if err := s.appendAudit(tx, &ev); err != nil {
 		return fmt.Errorf("write audit event %s: %w", action, err)
 	}
 	return nil

@@ -70,3 +70,15 @@ func Invalid(field, msg string) error {
 
 // IsNotFound reports whether err means the thing asked for does not exist.
 func IsNotFound(err error) bool { return isNotFound(err) }
+
+// ErrConflict is returned when a change no longer applies to the object as
+// it is now: a request already decided, a grant already ended.
+var ErrConflict = errors.New("conflict")
+
+// conflict wraps ErrConflict with a message a person can act on.
+func conflict(msg string) error { return &conflictError{msg} }
+
+type conflictError struct{ msg string }
+
+func (e *conflictError) Error() string { return e.msg }
+func (e *conflictError) Unwrap() error { return ErrConflict }

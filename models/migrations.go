@@ -32,6 +32,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0002_products", Migrate: migrateProducts},
 		{ID: "0003_search", Migrate: migrateSearch},
 		{ID: "0004_search_cache", Migrate: migrateSearchCache},
+		{ID: "0005_access", Migrate: migrateAccess},
 	}
 }
 

@@ -19,6 +19,7 @@ const (
 	ActManageOwnToken Action = "manage tokens"   // personal access tokens
 	ActEditProduct    Action = "edit product"    // create, describe and move a team's data products
 	ActManageGlossary Action = "manage glossary" // a domain's business terms
+	ActManagePolicy   Action = "manage policy"   // access policies per classification
 )
 
 // Team roles.
@@ -53,7 +54,7 @@ func allowed(u *User, act Action, scope *Scope) bool {
 	switch act {
 	case ActBrowse, ActManageOwnToken:
 		return true
-	case ActManageDomains, ActManageTeams, ActManagePeople, ActViewAudit, ActAdminConsole:
+	case ActManageDomains, ActManageTeams, ActManagePeople, ActViewAudit, ActAdminConsole, ActManagePolicy:
 		return u.IsAdmin
 	case ActEditTeam, ActManageMembers, ActEditProduct, ActManageGlossary:
 		return u.IsAdmin || (scope != nil && scope.TeamRole == RoleOwner)

@@ -197,24 +197,6 @@ func (p *Product) Visible(u *User, scope *Scope) bool {
 	return Can(u, ActEditProduct, scope)
 }
 
-// Access levels a person has on a product, before access requests exist.
-const (
-	AccessOwner   = "owner"   // their team owns it
-	AccessOpen    = "open"    // public: everyone signed in may use it
-	AccessRequest = "request" // they must ask
-)
-
-// AccessOf says what access the person with scope has to p.
-func (p *Product) AccessOf(scope *Scope) string {
-	switch {
-	case scope != nil && scope.TeamRole != "":
-		return AccessOwner
-	case p.Classification == ClassPublic:
-		return AccessOpen
-	}
-	return AccessRequest
-}
-
 // ProductInput is everything a person (form, JSON or contract) says about a
 // product. The store validates it and writes it whole.
 type ProductInput struct {
@@ -551,11 +533,21 @@ func (s *Store) UpdateProduct(ctx context.Context, actor *User, p *Product, in P
 				return err
 			}
 		}
-		return s.auditObject(ctx, tx, actor, "product.update", "product", p.Domain.Slug+"/"+next.Slug, before, productAudit(&next, in))
+		if err := s.auditObject(ctx, tx, actor, "product.update", "product", p.Domain.Slug+"/"+next.Slug, before, productAudit(&next, in)); err != nil {
+			return err
+		}
+		if next.Classification != p.Classification {
+			// New requests follow the new classification's policy; the
+			// people who already hold access are put up for review.
+			next.Domain = p.Domain
+			return s.requestReviews(ctx, tx, &next, fmt.Sprintf("Its classification changed from %s to %s", p.Classification, next.Classification))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update product %s: %w", p.Slug, err)
 	}
+	s.mailQueued()
 	return s.ProductByID(ctx, p.ID)
 }
 

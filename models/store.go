@@ -16,6 +16,12 @@ type Store struct {
 	DB  *gorm.DB
 	Now func() time.Time
 
+	// Mail, when set, makes every notification also an email in the
+	// outbox, written in the same transaction; OnMail is then called after
+	// the transaction commits, to wake the sender.
+	Mail   bool
+	OnMail func()
+
 	searchOnce sync.Once
 	search     *searchCache // facet and sort fields of every product, kept fresh by version
 }
