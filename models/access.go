@@ -55,8 +55,9 @@ const (
 	VerdictDeny    = "deny"
 )
 
-// Reminders before a grant expires, in days.
-var expiryReminders = []int{7, 1}
+// Reminders before a grant expires, in days, the nearest first: a grant
+// first seen a day before expiry (after downtime) gets one reminder, not two.
+var expiryReminders = []int{1, 7}
 
 // AccessRequest is a person's request to use a product's output ports.
 type AccessRequest struct {
@@ -891,10 +892,19 @@ func (s *Store) requestReviews(ctx context.Context, tx *gorm.DB, p *Product, why
 		Body:  fmt.Sprintf("%s. %d grants wait for your review.", why, len(grants)), Link: "/inbox"})
 }
 
+// productOwnerIDs lists the people asked to review p's grants: the owners
+// of its team and the stewards of its domain.
 func (s *Store) productOwnerIDs(tx *gorm.DB, p *Product) ([]uint, error) {
-	var ids []uint
-	err := tx.Model(&Membership{}).Where("team_id = ? AND role = ?", p.TeamID, RoleOwner).Order("user_id").Pluck("user_id", &ids).Error
-	return ids, err
+	var ids, stewards []uint
+	if err := tx.Model(&Membership{}).Where("team_id = ? AND role = ?", p.TeamID, RoleOwner).Pluck("user_id", &ids).Error; err != nil {
+		return nil, err
+	}
+	if err := tx.Model(&DomainSteward{}).Where("domain_id = ?", p.DomainID).Pluck("user_id", &stewards).Error; err != nil {
+		return nil, err
+	}
+	ids = append(ids, stewards...)
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // GrantByID returns a grant with its product and holder.
@@ -1298,4 +1308,56 @@ func (s *Store) sweepGrant(ctx context.Context, id uint, change func(tx *gorm.DB
 		return false, fmt.Errorf("sweep grant %d: %w", id, err)
 	}
 	return done, nil
+}
+
+// InboxCount is the number of items in actor's inbox, for the navigation
+// badge. Most people own no team and steward no domain: for them it costs
+// one small query.
+func (s *Store) InboxCount(ctx context.Context, actor *User) (int, error) {
+	if !actor.Active() {
+		return 0, nil
+	}
+	var roles int64
+	err := s.db(ctx).Raw(`SELECT (SELECT count(*) FROM memberships WHERE user_id = ? AND role = ?) +
+		(SELECT count(*) FROM domain_stewards WHERE user_id = ?)`, actor.ID, RoleOwner, actor.ID).Scan(&roles).Error
+	if err != nil || roles == 0 {
+		return 0, err
+	}
+	in, err := s.Inbox(ctx, actor)
+	if err != nil {
+		return 0, err
+	}
+	return in.Count(), nil
+}
+
+// CanManageGrants reports whether u sees p's consumers and may revoke and
+// review their grants: the owners of its team, the stewards of its domain
+// and admins.
+func (s *Store) CanManageGrants(ctx context.Context, u *User, p *Product) (bool, error) {
+	if !u.Active() {
+		return false, nil
+	}
+	return s.grantManager(s.db(ctx), u, p)
+}
+
+// ActiveGrantCount is the number of grants on p that let someone in now.
+func (s *Store) ActiveGrantCount(ctx context.Context, p *Product) (int64, error) {
+	var n int64
+	err := s.db(ctx).Model(&Grant{}).Where("product_id = ? AND status = ? AND expires_at > ?", p.ID, GrantActive, s.now()).Count(&n).Error
+	return n, err
+}
+
+// ApprovalsText says, in words, what a request under p takes.
+func (p AccessPolicy) ApprovalsText() string {
+	switch {
+	case !p.RequestRequired:
+		return "No request needed: everyone signed in may use it."
+	case p.OwnerApprovals > 0 && p.StewardApprovals > 0:
+		return fmt.Sprintf("Needs %s and %s, from different people.",
+			plural(p.OwnerApprovals, "a product owner's approval", "%d product owners' approvals"),
+			plural(p.StewardApprovals, "a governance steward's approval", "%d stewards' approvals"))
+	case p.StewardApprovals > 0:
+		return "Needs " + plural(p.StewardApprovals, "a governance steward's approval.", "%d stewards' approvals.")
+	}
+	return "Needs " + plural(p.OwnerApprovals, "a product owner's approval.", "%d product owners' approvals, from different people.")
 }

@@ -124,7 +124,10 @@ func (s *Store) SeedDemo(ctx context.Context) error {
 			}
 		}
 	}
-	return s.seedCatalog(ctx, admin)
+	if err := s.seedCatalog(ctx, admin); err != nil {
+		return err
+	}
+	return s.seedDemoAccess(ctx, admin)
 }
 
 // IsDemoPersona reports whether email belongs to a demo persona.

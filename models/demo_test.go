@@ -33,9 +33,11 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		}
 		// 5 domains + 10 teams + 12 memberships + 18 glossary terms + the
 		// catalog's history (30 products created, 28 published, 3 deprecated,
-		// 1 of those retired), written once.
-		if events != 107 {
-			t.Errorf("seed wrote %d audit events, want 107", events)
+		// 1 of those retired), and the access stories (4 stewards, 19
+		// requests, 13 decisions, 8 grants, 4 reviews asked, 1 withdrawal,
+		// 1 revocation, 1 review confirmed, 1 expiry), written once.
+		if events != 159 {
+			t.Errorf("seed wrote %d audit events, want 159", events)
 		}
 	})
 }
