@@ -38,6 +38,9 @@ func (s *Server) DomainShow(c echo.Context) error {
 	}
 	data := domains.ShowData{Domain: *d, Teams: teams, Products: marketplace.Cards(res.Hits), ProductTotal: res.Total,
 		CanManage: models.Can(u, models.ActManageDomains, nil)}
+	if data.Stewards, err = s.Store.Stewards(ctx, d.ID); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, domains.Show(s.shell(c, d.Name, views.NavDomains, domainCrumbs(d)...), data))
 }
 

@@ -3,6 +3,10 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,7 +26,17 @@ type apiErrorBody struct {
 	Message   string            `json:"message"`
 	Field     string            `json:"field,omitempty"`
 	Fields    map[string]string `json:"fields,omitempty"`
+	Existing  *existingJSON     `json:"existing,omitempty"`
 	RequestID string            `json:"request_id,omitempty"`
+}
+
+// existingJSON names the open request or active grant that makes a new
+// access request a duplicate.
+type existingJSON struct {
+	Request   uint       `json:"request,omitempty"`
+	Grant     uint       `json:"grant,omitempty"`
+	Status    string     `json:"status"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // handleError maps every error a handler returns to a status and a page (or
@@ -80,10 +94,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 func classify(err error) (int, apiErrorBody) {
 	var v *models.ValidationError
 	var he *echo.HTTPError
+	var exists *models.ExistingAccessError
+	var noAccess *models.NoAccessError
 	switch {
 	case errors.As(err, &v):
 		f, msg := v.First()
 		return http.StatusUnprocessableEntity, apiErrorBody{Code: "invalid", Message: msg, Field: f, Fields: v.Fields}
+	case errors.As(err, &exists):
+		return http.StatusConflict, apiErrorBody{Code: "exists", Message: sentence(exists.Error()), Existing: existingOf(exists)}
+	case errors.As(err, &noAccess):
+		return http.StatusForbidden, apiErrorBody{Code: "no_access", Message: sentence(noAccess.Error())}
+	case errors.Is(err, models.ErrConflict):
+		return http.StatusConflict, apiErrorBody{Code: "conflict", Message: conflictMessage(err)}
 	case errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, apiErrorBody{Code: "not_found", Message: "We could not find what you asked for. It may have been renamed or removed."}
 	case errors.Is(err, models.ErrForbidden):
@@ -110,6 +132,43 @@ func classify(err error) (int, apiErrorBody) {
 		}
 	}
 	return http.StatusInternalServerError, apiErrorBody{Code: "internal"}
+}
+
+// conflictMessage is the message of the error that made err a conflict,
+// without the context later wrappers added ("decide access request: ...").
+// A bare models.ErrConflict, which says nothing to a person, gets a
+// general message.
+func conflictMessage(err error) string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if msg := e.Error(); errors.Unwrap(e) == models.ErrConflict && !strings.HasSuffix(msg, models.ErrConflict.Error()) {
+			return sentence(msg)
+		}
+	}
+	return "This changed in the meantime. Reload it and try again."
+}
+
+func existingOf(e *models.ExistingAccessError) *existingJSON {
+	switch {
+	case e.Grant != nil:
+		return &existingJSON{Grant: e.Grant.ID, Status: e.Grant.Status, ExpiresAt: &e.Grant.ExpiresAt}
+	case e.Request != nil:
+		return &existingJSON{Request: e.Request.ID, Status: e.Request.Status}
+	}
+	return nil
+}
+
+// sentence starts msg with a capital letter and ends it with a full stop,
+// for model messages written to be wrapped ("you already asked ...").
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 func titleFor(status int) string {

@@ -45,6 +45,17 @@ var apiOps = []apiOp{
 	{"GET", "/glossary", "glossary", "List business terms", []string{"domain"}, "", 200, "TermList"},
 	{"POST", "/glossary", "glossary", "Define a business term (the domain's team owners and admins)", nil, "TermInput", 201, "Term"},
 	{"GET", "/glossary/{domain}/{term}", "glossary", "Get a term and the columns that carry it", nil, "", 200, "TermUsage"},
+	{"POST", "/access-requests", "access", "Ask for access to a product's output ports (409 names an open request or active grant)", nil, "AccessRequestInput", 201, "AccessRequest"},
+	{"GET", "/access-requests", "access", "List your requests (view=mine) or those waiting for your decision (view=decide)", []string{"view"}, "", 200, "AccessRequestList"},
+	{"GET", "/access-requests/{id}", "access", "Get a request (its requester, its deciders and admins)", nil, "", 200, "AccessRequest"},
+	{"POST", "/access-requests/{id}/approve", "access", "Approve a request as its product's owner or its domain's steward", nil, "Decision", 200, "AccessRequest"},
+	{"POST", "/access-requests/{id}/deny", "access", "Deny a request, saying why in the comment", nil, "Decision", 200, "AccessRequest"},
+	{"POST", "/access-requests/{id}/withdraw", "access", "Withdraw your own pending request", nil, "", 200, "AccessRequest"},
+	{"GET", "/grants", "access", "List your grants, active ones first", nil, "", 200, "GrantList"},
+	{"POST", "/grants/{id}/revoke", "access", "Revoke a grant now (the product's owners, its domain's stewards and admins)", nil, "Revocation", 200, "Grant"},
+	{"GET", "/products/{domain}/{product}/grants", "access", "Who holds or held access to a product (its owners, stewards and admins)", nil, "", 200, "ProductGrants"},
+	{"GET", "/policies", "access", "The access policy of every classification", nil, "", 200, "PolicyList"},
+	{"PUT", "/policies/{classification}", "access", "Replace one classification's access policy (admins); it applies to new requests", nil, "PolicyInput", 200, "Policy"},
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
@@ -53,8 +64,9 @@ var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 // the README and the error messages say more.
 var openAPISchemas = map[string]any{
 	"Error": obj(map[string]any{"error": obj(map[string]any{
-		"code": str("invalid, not_found, forbidden, unauthenticated, bad_request, internal"), "message": str(""),
+		"code": str("invalid, not_found, forbidden, no_access, conflict, exists, unauthenticated, bad_request, internal"), "message": str(""),
 		"field": str("the field at fault, when one is"), "fields": map[string]any{"type": "object", "additionalProperties": str("")},
+		"existing":   obj(map[string]any{"request": integer(), "grant": integer(), "status": str(""), "expires_at": dateTime()}),
 		"request_id": str(""),
 	})}),
 	"Me":          obj(map[string]any{"id": integer(), "email": str(""), "name": str(""), "admin": boolean(), "roles": arr(str("")), "teams": arr(ref("TeamRole"))}),
@@ -98,6 +110,36 @@ var openAPISchemas = map[string]any{
 	"TermList":  obj(map[string]any{"terms": arr(ref("Term"))}),
 	"TermInput": obj(map[string]any{"domain": str(""), "slug": str(""), "name": str(""), "definition": str(""), "synonyms": str("comma-separated")}),
 	"TermUsage": obj(map[string]any{"term": ref("Term"), "used_by": arr(obj(map[string]any{"product": str(""), "port": str(""), "column": str("")}))}),
+
+	// Access.
+	"ProductRef": obj(map[string]any{"domain": str(""), "slug": str(""), "name": str(""), "urn": str("")}),
+	"Person":     obj(map[string]any{"email": str(""), "name": str("")}),
+	"AccessRequestInput": obj(map[string]any{"product": str("<domain>/<product>"), "ports": arr(str("output port slugs")),
+		"purpose": str("what the data is for, at least 10 characters"), "duration_days": integer(),
+		"accept_terms": boolean(), "renewal_of": integer()}),
+	"AccessRequest": obj(map[string]any{"id": integer(), "product": ref("ProductRef"), "requester": ref("Person"),
+		"ports": arr(str("")), "purpose": str(""), "duration_days": integer(), "status": str("pending, granted, denied or withdrawn"),
+		"classification": str("the product's, when the request was sent"),
+		"needs":          obj(map[string]any{"owners": integer(), "stewards": integer()}),
+		"waiting_for":    str("the approvals still missing; empty once closed"),
+		"decisions": arr(obj(map[string]any{"decider": ref("Person"), "as": str("owner, steward, or owner and steward"),
+			"verdict": str("approve or deny"), "comment": str(""), "at": dateTime()})),
+		"grant": ref("Grant"), "renewal_of": integer(), "created_at": dateTime(), "closed_at": dateTime()}),
+	"AccessRequestList": obj(map[string]any{"view": str("mine or decide"), "requests": arr(ref("AccessRequest"))}),
+	"Decision":          obj(map[string]any{"comment": str("optional to approve, required to deny")}),
+	"Grant": obj(map[string]any{"id": integer(), "request_id": integer(), "product": ref("ProductRef"), "holder": ref("Person"),
+		"ports": arr(str("")), "purpose": str(""), "status": str("active, expired, revoked or renewed"),
+		"starts_at": dateTime(), "expires_at": dateTime(), "ended_at": dateTime(), "ended_by": ref("Person"),
+		"end_reason": str(""), "review_due_at": dateTime()}),
+	"GrantList":     obj(map[string]any{"grants": arr(ref("Grant"))}),
+	"ProductGrants": obj(map[string]any{"product": ref("ProductRef"), "grants": arr(ref("Grant"))}),
+	"Revocation":    obj(map[string]any{"reason": str("why, for the holder")}),
+	"PolicyInput": obj(map[string]any{"request_required": boolean(), "owner_approvals": integer(), "steward_approvals": integer(),
+		"require_terms": boolean(), "max_days": integer(), "review_days": integer()}),
+	"Policy": obj(map[string]any{"classification": str(""), "request_required": boolean(), "owner_approvals": integer(),
+		"steward_approvals": integer(), "require_terms": boolean(), "max_days": integer(), "review_days": integer(),
+		"duration_choices": arr(integer()), "updated_at": dateTime()}),
+	"PolicyList": obj(map[string]any{"policies": arr(ref("Policy"))}),
 }
 
 func obj(props map[string]any) map[string]any {
@@ -178,11 +220,11 @@ func operationID(op apiOp) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(op.method))
 	for _, part := range strings.Split(op.path, "/") {
-		part = strings.Trim(part, "{}")
-		if part == "" {
-			continue
+		for _, word := range strings.Split(strings.Trim(part, "{}"), "-") {
+			if word != "" {
+				b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+			}
 		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 	}
 	return b.String()
 }

@@ -77,7 +77,18 @@ func (s *Server) ProductShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Access = products.AccessState{Kind: view.Level, Text: accessTexts[view.Level]}
+	d.Access = products.AccessState{Kind: view.Level, Text: accessTexts[view.Level], Grants: view.Grants,
+		Pending: view.Pending, Approvals: view.Policy.ApprovalsText()}
+	if d.Access.SeeConsumers, err = s.Store.CanManageGrants(ctx, u, p); err != nil {
+		return err
+	}
+	if d.Access.SeeConsumers {
+		n, err := s.Store.ActiveGrantCount(ctx, p)
+		if err != nil {
+			return err
+		}
+		d.Access.Consumers = int(n)
+	}
 	if d.CanEdit {
 		d.NextStatuses = models.NextStatuses(p.Status)
 		if d.Products, err = s.Store.ProductRefs(ctx); err != nil {
@@ -92,8 +103,8 @@ func (s *Server) ProductShow(c echo.Context) error {
 var accessTexts = map[string]string{
 	models.AccessOwner:   "Your team owns this product: you have access.",
 	models.AccessOpen:    "Public: everyone signed in may use it, no request needed.",
-	models.AccessNeeded:  "You have no access yet.",
-	models.AccessGranted: "You have access.",
+	models.AccessNeeded:  "You have no access yet. Ask the owners: say what you need it for and for how long.",
+	models.AccessGranted: "You have access through a grant.",
 	models.AccessPending: "Your request waits for a decision.",
 }
 

@@ -26,7 +26,17 @@ func render(c echo.Context, status int, component templ.Component) error {
 func (s *Server) shell(c echo.Context, title, nav string, crumbs ...views.Crumb) views.Shell {
 	u := currentUser(c)
 	token, _ := c.Get(ctxCSRF).(string)
+	var inbox int
+	var unread int64
+	if u != nil {
+		// The badges are a courtesy: a failure to count must not fail the page.
+		ctx := c.Request().Context()
+		inbox, _ = s.Store.InboxCount(ctx, u)
+		unread, _ = s.Store.UnreadCount(ctx, u)
+	}
 	return views.Shell{
+		Inbox:   inbox,
+		Unread:  unread,
 		Title:   title,
 		Nav:     nav,
 		User:    u,

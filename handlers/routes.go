@@ -80,6 +80,23 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/products/:domain/:product", s.ProductUpdate)
 	app.POST("/products/:domain/:product/status", s.ProductStatus)
 	// Business glossary: terms belong to domains; their team owners edit them.
+	// Access: requests, decisions and grants; who may do what is decided in
+	// models (a request or grant someone may not see answers 404).
+	app.GET("/products/:domain/:product/access", s.AccessForm)
+	app.POST("/products/:domain/:product/access", s.AccessRequestCreate)
+	app.GET("/products/:domain/:product/consumers", s.Consumers)
+	app.GET("/access", s.MyAccess)
+	app.GET("/access/requests/:id", s.AccessRequestShow)
+	app.POST("/access/requests/:id/decide", s.AccessDecide)
+	app.POST("/access/requests/:id/withdraw", s.AccessWithdraw)
+	app.GET("/access/grants/:id/renew", s.RenewForm)
+	app.POST("/access/grants/:id/renew", s.RenewCreate)
+	app.POST("/access/grants/:id/revoke", s.GrantRevoke)
+	app.POST("/access/grants/:id/confirm", s.GrantConfirm)
+	app.GET("/inbox", s.InboxPage)
+	app.GET("/notifications", s.NotificationsPage)
+	app.GET("/notifications/:id/open", s.NotificationOpen)
+	app.POST("/notifications/read", s.NotificationsReadAll)
 	app.GET("/glossary", s.GlossaryIndex)
 	app.GET("/glossary/new", s.TermNew)
 	app.POST("/glossary", s.TermCreate)
@@ -110,6 +127,12 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/people/:id/admin", s.PersonSetAdmin)
 	admin.POST("/people/:id/active", s.PersonSetActive)
 	admin.GET("/audit", s.AuditIndex)
+	admin.GET("/audit.csv", s.AuditCSV)
+	admin.GET("/audit/verify", s.AuditVerify)
+	admin.GET("/policy", s.PolicyIndex)
+	admin.POST("/policy/:classification", s.PolicyUpdate)
+	admin.POST("/domains/:domain/stewards", s.StewardAdd)
+	admin.POST("/domains/:domain/stewards/:id/remove", s.StewardRemove)
 
 	// JSON API, bearer tokens; each call authorizes in models like the browser.
 	e.GET("/api/v1/openapi.json", s.OpenAPI)
@@ -139,6 +162,18 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/glossary", s.APITerms)
 	api.POST("/glossary", s.APITermCreate)
 	api.GET("/glossary/:domain/:term", s.APITermShow)
+	// Access: requests, decisions, grants and policies; the rules are in models.
+	api.POST("/access-requests", s.APIAccessRequestCreate)
+	api.GET("/access-requests", s.APIAccessRequests)
+	api.GET("/access-requests/:id", s.APIAccessRequestShow)
+	api.POST("/access-requests/:id/approve", s.APIAccessRequestApprove)
+	api.POST("/access-requests/:id/deny", s.APIAccessRequestDeny)
+	api.POST("/access-requests/:id/withdraw", s.APIAccessRequestWithdraw)
+	api.GET("/grants", s.APIGrants)
+	api.POST("/grants/:id/revoke", s.APIGrantRevoke)
+	api.GET("/products/:domain/:product/grants", s.APIProductGrants)
+	api.GET("/policies", s.APIPolicies)
+	api.PUT("/policies/:classification", s.APIPolicyUpdate)
 }
 
 // staticHandler serves the embedded assets; URLs carry a version, so they

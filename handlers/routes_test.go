@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"plaza/models"
 )
 
 // The roles a route is walked with, in the order of routeRule.want.
@@ -57,8 +59,6 @@ var routeRules = map[string]routeRule{
 	"GET /auth/:provider/callback":          {want: [5]int{missing, missing, missing, missing, missing}},
 	"POST /signout":                         {want: [5]int{see, see, see, see, see}},
 	"GET /":                                 {want: [5]int{see, ok, ok, ok, ok}},
-	"GET /access":                           {want: [5]int{see, ok, ok, ok, ok}},
-	"GET /inbox":                            {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /pipelines":                        {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /query":                            {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /dashboards":                       {want: [5]int{see, ok, ok, ok, ok}},
@@ -109,6 +109,29 @@ var routeRules = map[string]routeRule{
 	"POST /admin/people/:id/admin":                    {form: f("admin", "true"), want: [5]int{unauth, denied, denied, denied, see}},
 	"POST /admin/people/:id/active":                   {form: f("active", "false"), want: [5]int{unauth, denied, denied, denied, see}},
 	"GET /admin/audit":                                {want: [5]int{see, denied, denied, denied, ok}},
+	// Access in the browser: the walk request is walkRequester's on the walk
+	// product (internal: one owner approves); the team's people already have access.
+	"GET /products/:domain/:product/access":    {want: [5]int{see, ok, ok, ok, ok}},
+	"POST /products/:domain/:product/access":   {form: f("ports", "daily", "purpose", "Weekly revenue checks.", "duration_days", "30"), want: [5]int{unauth, see, see, see, see}},
+	"GET /products/:domain/:product/consumers": {want: [5]int{see, denied, denied, ok, ok}},
+	"GET /access":                                     {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /access/requests/:id":                        {want: [5]int{see, missing, missing, ok, ok}},
+	"POST /access/requests/:id/decide":                {form: f("verdict", "approve"), want: [5]int{unauth, missing, missing, see, denied}},
+	"POST /access/requests/:id/withdraw":              {want: [5]int{unauth, missing, missing, missing, missing}},
+	"GET /access/grants/:id/renew":                    {want: [5]int{see, missing, missing, missing, missing}},
+	"POST /access/grants/:id/renew":                   {form: f("purpose", "Weekly revenue checks.", "duration_days", "30"), want: [5]int{unauth, missing, missing, missing, missing}},
+	"POST /access/grants/:id/revoke":                  {form: f("reason", "The analysis is done."), want: [5]int{unauth, missing, missing, see, see}},
+	"POST /access/grants/:id/confirm":                 {want: [5]int{unauth, missing, missing, see, see}},
+	"GET /inbox":                                      {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /notifications":                              {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /notifications/:id/open":                     {want: [5]int{see, see, see, see, see}},
+	"POST /notifications/read":                        {want: [5]int{unauth, see, see, see, see}},
+	"GET /admin/policy":                               {want: [5]int{see, denied, denied, denied, ok}},
+	"POST /admin/policy/:classification":              {form: f("request_required", "true", "owner_approvals", "1", "max_days", "180"), want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/domains/:domain/stewards":            {form: f("email", userEmail), want: [5]int{unauth, denied, denied, denied, see}},
+	"POST /admin/domains/:domain/stewards/:id/remove": {want: [5]int{unauth, denied, denied, denied, see}},
+	"GET /admin/audit.csv":                            {want: [5]int{see, denied, denied, denied, ok}},
+	"GET /admin/audit/verify":                         {want: [5]int{see, denied, denied, denied, ok}},
 	// API: bearer tokens; anonymous means no token.
 	"GET /api/v1/openapi.json":                                  {want: [5]int{ok, ok, ok, ok, ok}},
 	"GET /api/v1/me":                                            {want: [5]int{unauth, ok, ok, ok, ok}},
@@ -136,6 +159,19 @@ var routeRules = map[string]routeRule{
 	"POST /api/v1/glossary":                                     {json: `{"domain":"sales","name":"Basket","definition":"All lines of one order."}`, want: [5]int{unauth, denied, denied, created, created}},
 	"GET /api/v1/glossary/:domain/:term":                        {want: [5]int{unauth, ok, ok, ok, ok}},
 	"GET /api/v1/audit":                                         {want: [5]int{unauth, denied, denied, denied, ok}},
+	// Access: requests are by walkRequester on the walk product (internal:
+	// one owner approves); the team's people already have access (409).
+	"POST /api/v1/access-requests":                 {json: `{"product":"sales/walk-orders","ports":["daily"],"purpose":"Weekly revenue checks.","duration_days":30}`, want: [5]int{unauth, created, http.StatusConflict, http.StatusConflict, created}},
+	"GET /api/v1/access-requests":                  {want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /api/v1/access-requests/:id":              {want: [5]int{unauth, missing, missing, ok, ok}},
+	"POST /api/v1/access-requests/:id/approve":     {json: `{"comment":"Fine."}`, want: [5]int{unauth, missing, missing, ok, denied}},
+	"POST /api/v1/access-requests/:id/deny":        {json: `{"comment":"Not for this purpose."}`, want: [5]int{unauth, missing, missing, ok, denied}},
+	"POST /api/v1/access-requests/:id/withdraw":    {want: [5]int{unauth, missing, missing, missing, missing}},
+	"GET /api/v1/grants":                           {want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /api/v1/grants/:id/revoke":               {json: `{"reason":"The analysis is done."}`, want: [5]int{unauth, missing, missing, ok, ok}},
+	"GET /api/v1/products/:domain/:product/grants": {want: [5]int{unauth, denied, denied, ok, ok}},
+	"GET /api/v1/policies":                         {want: [5]int{unauth, ok, ok, ok, ok}},
+	"PUT /api/v1/policies/:classification":         {json: `{"request_required":true,"owner_approvals":1,"steward_approvals":0,"require_terms":false,"max_days":180,"review_days":0}`, want: [5]int{unauth, denied, denied, denied, ok}},
 }
 
 // TestEveryRouteHasARule walks every registered route with every role, on a
@@ -199,22 +235,50 @@ func (e *env) call(method, pattern, email string, rule routeRule) int {
 	return c.post(path, rule.form).Status
 }
 
+// walkRequester asks for access in the walk: in no walk role and no team
+// of the walk product, so what each role may do with the request is fixed.
+const walkRequester = analystMail
+
 // fillParams puts real objects of the demo company into a route pattern.
 func (e *env) fillParams(pattern, email string) string {
 	e.t.Helper()
 	r := strings.NewReplacer(
 		":domain", "sales", ":team", "sales-analytics", ":provider", "nope",
 		":email", memberEmail, "*", "plaza.css", ":product", walkProduct, ":port", "daily", ":term", walkTerm,
+		":classification", models.ClassInternal,
 	)
 	path := r.Replace(pattern)
 	if strings.Contains(path, ":id") {
 		id := e.user(memberEmail).ID
-		if strings.HasPrefix(path, "/profile/tokens/") && email != "" {
+		switch {
+		case strings.HasPrefix(path, "/profile/tokens/") && email != "":
 			tok, _, err := e.Store.CreateToken(context.Background(), e.user(email), "walk")
 			if err != nil {
 				e.t.Fatal(err)
 			}
 			id = tok.ID
+		case strings.HasPrefix(path, "/notifications/") && email != "":
+			// A notification of the caller's own: the demo's access stories
+			// wrote some; for whoever has none, a request of theirs does.
+			if e.count(&models.Notification{}, "user_id = ?", e.user(email).ID) == 0 {
+				e.accessRequest(e.t, email, "sales/"+walkProduct)
+			}
+			var n models.Notification
+			if err := e.DB.Where("user_id = ?", e.user(email).ID).Order("id DESC").First(&n).Error; err != nil {
+				e.t.Fatal(err)
+			}
+			id = n.ID
+		case strings.HasPrefix(path, "/admin/domains/") && strings.Contains(path, "/stewards/"):
+			e.steward(e.t, "sales", userEmail)
+			id = e.user(userEmail).ID
+		case strings.HasPrefix(path, "/access/requests/"):
+			id = e.accessRequest(e.t, walkRequester, "sales/"+walkProduct).ID
+		case strings.HasPrefix(path, "/access/grants/"):
+			id = e.grantFor(e.t, walkRequester, "sales/"+walkProduct).ID
+		case strings.HasPrefix(path, "/api/v1/access-requests/"):
+			id = e.accessRequest(e.t, walkRequester, "sales/"+walkProduct).ID
+		case strings.HasPrefix(path, "/api/v1/grants/"):
+			id = e.grantFor(e.t, walkRequester, "sales/"+walkProduct).ID
 		}
 		path = strings.Replace(path, ":id", strconv.FormatUint(uint64(id), 10), 1)
 	}

@@ -107,6 +107,7 @@ type AuditFilter struct {
 	Action     string // an action or its prefix: "domain" matches domain.create
 	ObjectType string
 	Object     string // part of the object id
+	Product    string // domain/product: the product's own events and those of its requests and grants
 	Since      time.Time
 	Until      time.Time
 }
@@ -116,6 +117,42 @@ func (s *Store) ListAudit(ctx context.Context, actor *User, f AuditFilter, page 
 	if err := Authorize(actor, ActViewAudit, nil); err != nil {
 		return nil, page, err
 	}
+	q := s.auditQuery(ctx, f)
+	if err := q.Count(&page.Total).Error; err != nil {
+		return nil, page, fmt.Errorf("count audit events: %w", err)
+	}
+	var evs []AuditEvent
+	if err := q.Order("id DESC").Offset(page.Offset()).Limit(page.Size).Find(&evs).Error; err != nil {
+		return nil, page, fmt.Errorf("list audit events: %w", err)
+	}
+	return evs, page, nil
+}
+
+// EachAudit calls fn for every event f matches, oldest first, reading in
+// batches so an export of the whole log never sits in memory. Only admins may.
+func (s *Store) EachAudit(ctx context.Context, actor *User, f AuditFilter, fn func(*AuditEvent) error) error {
+	if err := Authorize(actor, ActViewAudit, nil); err != nil {
+		return err
+	}
+	var last uint
+	for {
+		var evs []AuditEvent
+		if err := s.auditQuery(ctx, f).Where("id > ?", last).Order("id").Limit(500).Find(&evs).Error; err != nil {
+			return fmt.Errorf("export audit events: %w", err)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for i := range evs {
+			if err := fn(&evs[i]); err != nil {
+				return err
+			}
+			last = evs[i].ID
+		}
+	}
+}
+
+func (s *Store) auditQuery(ctx context.Context, f AuditFilter) *gorm.DB {
 	q := s.db(ctx).Model(&AuditEvent{})
 	if f.Actor != "" {
 		q = q.Where(`actor_email LIKE ? ESCAPE '\'`, "%"+likeEscape(strings.ToLower(f.Actor))+"%")
@@ -129,20 +166,16 @@ func (s *Store) ListAudit(ctx context.Context, actor *User, f AuditFilter, page 
 	if f.Object != "" {
 		q = q.Where(`object_id LIKE ? ESCAPE '\'`, "%"+likeEscape(f.Object)+"%")
 	}
+	if f.Product != "" {
+		q = q.Where(`object_id = ? OR object_id LIKE ? ESCAPE '\'`, f.Product, likeEscape(f.Product)+"#%")
+	}
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", f.Since.UTC())
 	}
 	if !f.Until.IsZero() {
 		q = q.Where("at < ?", f.Until.UTC())
 	}
-	if err := q.Count(&page.Total).Error; err != nil {
-		return nil, page, fmt.Errorf("count audit events: %w", err)
-	}
-	var evs []AuditEvent
-	if err := q.Order("id DESC").Offset(page.Offset()).Limit(page.Size).Find(&evs).Error; err != nil {
-		return nil, page, fmt.Errorf("list audit events: %w", err)
-	}
-	return evs, page, nil
+	return q
 }
 
 // AuditActions lists the distinct actions recorded, for filter menus.

@@ -17,6 +17,8 @@ type Shell struct {
 	Version  string
 	Crumbs   []Crumb
 	PageMeta string // optional subtitle under the page heading
+	Inbox    int    // items waiting for the user's decision
+	Unread   int64  // unread notifications
 }
 
 // Flash is a one-time message shown at the top of the next page.
@@ -33,15 +35,16 @@ type Crumb struct {
 
 // Navigation items.
 const (
-	NavMarketplace = "marketplace"
-	NavAccess      = "access"
-	NavInbox       = "inbox"
-	NavPipelines   = "pipelines"
-	NavQuery       = "query"
-	NavDashboards  = "dashboards"
-	NavAdmin       = "admin"
-	NavDomains     = "domains"
-	NavProfile     = "profile"
+	NavMarketplace   = "marketplace"
+	NavAccess        = "access"
+	NavInbox         = "inbox"
+	NavPipelines     = "pipelines"
+	NavQuery         = "query"
+	NavDashboards    = "dashboards"
+	NavAdmin         = "admin"
+	NavDomains       = "domains"
+	NavProfile       = "profile"
+	NavNotifications = "notifications"
 )
 
 // NavItem is one entry of the main navigation.
