@@ -111,7 +111,7 @@ func toAccessRequestJSON(r *models.AccessRequest) accessRequestJSON {
 
 func toGrantJSON(g *models.Grant) grantJSON {
 	out := grantJSON{ID: g.ID, RequestID: g.RequestID, Product: toProductRef(&g.Product), Holder: toPerson(&g.User),
-		Ports: portsOf(g.PortList()), Purpose: g.Purpose, Status: g.Status, StartsAt: g.StartsAt, ExpiresAt: g.ExpiresAt,
+		Ports: portsOf(g.PortList()), Purpose: g.Purpose, Status: g.StatusAt(time.Now()), StartsAt: g.StartsAt, ExpiresAt: g.ExpiresAt,
 		EndedAt: g.EndedAt, EndReason: g.EndReason, ReviewDueAt: g.ReviewDueAt}
 	if g.EndedBy != nil {
 		p := toPerson(g.EndedBy)

@@ -142,6 +142,15 @@ func (g *Grant) ActiveAt(t time.Time) bool {
 	return g.Status == GrantActive && !t.Before(g.StartsAt) && t.Before(g.ExpiresAt)
 }
 
+// StatusAt is the grant's status at t: an active grant past its expiry is
+// expired even before the sweep has marked it.
+func (g *Grant) StatusAt(t time.Time) string {
+	if g.Status == GrantActive && !t.Before(g.ExpiresAt) {
+		return GrantExpired
+	}
+	return g.Status
+}
+
 // Covers reports whether the grant includes port ("" asks about the product as a whole).
 func (g *Grant) Covers(port string) bool {
 	return g.Ports == "" || port == "" || slices.Contains(g.PortList(), port)
@@ -965,6 +974,9 @@ func (s *Store) MyGrants(ctx context.Context, actor *User) ([]Grant, error) {
 	var out []Grant
 	err := s.db(ctx).Preload("Product").Preload("Product.Domain").Preload("EndedBy").
 		Where("user_id = ?", actor.ID).Order("id DESC").Limit(200).Find(&out).Error
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	slices.SortStableFunc(out, func(a, b Grant) int {
 		aa, ba := a.ActiveAt(now), b.ActiveAt(now)
@@ -978,7 +990,7 @@ func (s *Store) MyGrants(ctx context.Context, actor *User) ([]Grant, error) {
 		}
 		return 0
 	})
-	return out, err
+	return out, nil
 }
 
 // ProductGrants lists who holds or held access to p, active grants first.

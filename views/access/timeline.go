@@ -118,12 +118,7 @@ func StatusTone(status string) string {
 
 // GrantStatus is what a grant's badge says at now: an active grant past its
 // expiry reads expired even before the sweep has run.
-func GrantStatus(g models.Grant, now time.Time) string {
-	if g.Status == models.GrantActive && !g.ExpiresAt.After(now) {
-		return models.GrantExpired
-	}
-	return g.Status
-}
+func GrantStatus(g models.Grant, now time.Time) string { return g.StatusAt(now) }
 
 // Remaining says how long a grant has left, in words.
 func Remaining(g models.Grant, now time.Time) string {
