@@ -1,5 +1,8 @@
-// Package jobs will hold Plaza's River workers and periodic jobs: pipeline
-// runs, grant expiry, freshness checks and the lake janitor. It may import
-// models and lake. Nothing runs in the background yet: the first workers
-// arrive with access grants (issue 5) and pipelines (issue 6).
+// Package jobs runs Plaza's background work on River: the access sweep
+// (grant expiry, reminders, reviews) every minute, and the mail sender,
+// woken when a change queues email and every minute as a backstop for
+// retries. Pipeline runs, freshness checks and the lake janitor arrive here
+// later. River keeps its tables beside Plaza's, in the SQLite file or the
+// Postgres database of the store. It may import models and lake; cmd and
+// handlers may import it.
 package jobs

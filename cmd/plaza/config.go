@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"plaza/handlers"
+	"plaza/jobs"
 )
 
 // Config is everything Plaza reads from flags and PLAZA_* variables. A flag
@@ -29,6 +30,7 @@ type Config struct {
 	DevLogin      bool
 	LogFormat     string
 	Providers     []handlers.ProviderConfig
+	SMTP          *jobs.SMTP // from PLAZA_SMTP_URL; nil: no email
 }
 
 // env returns the variable's value, or def when unset or empty.
@@ -79,6 +81,14 @@ func (c *Config) finish() error {
 	c.DevLogin = envBool("PLAZA_DEV_LOGIN")
 	c.LogFormat = env("PLAZA_LOG_FORMAT", "text")
 	c.Providers = providersFromEnv()
+	// No flag: a password on the command line shows in ps.
+	if raw := os.Getenv("PLAZA_SMTP_URL"); raw != "" {
+		smtp, err := jobs.ParseSMTPURL(raw)
+		if err != nil {
+			return err
+		}
+		c.SMTP = smtp
+	}
 	return nil
 }
 

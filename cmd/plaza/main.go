@@ -1,10 +1,11 @@
 // Command plaza is the Plaza data mesh portal: one binary that serves the
 // web app and the API, migrates the database and seeds the demo company.
 //
-//	plaza serve [--demo]      run the server
+//	plaza serve [--demo]      run the server and its background jobs
 //	plaza migrate             apply database migrations
 //	plaza demo                seed the demo company
 //	plaza token create --email E [--name N]
+//	plaza audit verify        check the audit log's hash chain
 //	plaza version
 package main
 
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"plaza/handlers"
+	"plaza/jobs"
 	"plaza/lake"
 	"plaza/models"
 )
@@ -34,10 +36,11 @@ var version = "dev"
 const usage = `Plaza, the data mesh portal.
 
 Usage:
-  plaza serve [--demo] [--addr ADDR] [--data DIR]   run the web server
+  plaza serve [--demo] [--addr ADDR] [--data DIR]   run the web server and the jobs
   plaza migrate                                     apply database migrations
   plaza demo                                        seed the demo company
   plaza token create --email E [--name N]           print a new API token
+  plaza audit verify                                check that no audit event was altered
   plaza version                                     print the version
 
 Run "plaza <command> -h" for a command's flags. Every flag has a PLAZA_*
@@ -67,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo(ctx, args, stdout)
 	case "token":
 		return token(ctx, args, stdout)
+	case "audit":
+		return audit(ctx, args, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plaza", version)
 		return nil
@@ -95,7 +100,8 @@ func parse(name string, args []string, extra func(*flag.FlagSet)) (*Config, erro
 	return &c, c.finish()
 }
 
-// openStore connects to the database and applies migrations.
+// openStore connects to the database and applies migrations, Plaza's and
+// then River's (the job queue's tables live in the same database).
 func openStore(ctx context.Context, c *Config) (*models.Store, func(), error) {
 	db, err := models.Open(c.DatabaseURL)
 	if err != nil {
@@ -107,6 +113,10 @@ func openStore(ctx context.Context, c *Config) (*models.Store, func(), error) {
 		}
 	}
 	if err := models.Migrate(ctx, db); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	if err := jobs.Migrate(ctx, db); err != nil {
 		closeDB()
 		return nil, nil, err
 	}
@@ -157,6 +167,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	runner, err := jobs.Start(ctx, store, jobs.Config{BaseURL: c.BaseURL, SMTP: c.SMTP, Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		// After the server: no request can queue email any more.
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := runner.Stop(stopCtx); err != nil {
+			log.Warn("stop the jobs", "err", err)
+		}
+	}()
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -164,7 +187,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 	printWelcome(stdout, c, ln.Addr().String())
-	log.Info("serving", "addr", ln.Addr().String(), "database", models.Dialect(store.DB), "lake", lk.Dir, "demo", c.Demo)
+	mail := "off"
+	if c.SMTP != nil {
+		mail = c.SMTP.String()
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "database", models.Dialect(store.DB), "lake", lk.Dir, "demo", c.Demo, "mail", mail)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -265,6 +292,33 @@ func token(ctx context.Context, args []string, stdout io.Writer) error {
 		return describe(err)
 	}
 	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+// audit runs `plaza audit verify`: it walks the hash chain of the audit log
+// and fails, naming the first event that does not fit, when someone with
+// access to the database changed, removed or inserted events.
+func audit(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: plaza audit verify")
+	}
+	c, err := parse("audit verify", args[1:], nil)
+	if err != nil {
+		return err
+	}
+	store, closeDB, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	res, err := store.VerifyAudit(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if !res.OK {
+		return fmt.Errorf("audit log broken at event %d: %s (%d events checked)", res.BadID, res.Reason, res.Checked)
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d events checked\n", res.Checked)
 	return nil
 }
 

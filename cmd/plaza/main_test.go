@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,9 +21,36 @@ import (
 	"gorm.io/gorm"
 
 	"plaza/handlers"
+	"plaza/jobs"
 	"plaza/models"
 	"plaza/models/dbtest"
 )
+
+// TestMain lets a test run this binary as plaza itself (see plazaExit):
+// with PLAZA_TEST_MAIN=1 it is main, exit code and all.
+func TestMain(m *testing.M) {
+	if os.Getenv("PLAZA_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// plazaExit runs the command line in a process of its own and returns its
+// output and exit code.
+func plazaExit(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PLAZA_TEST_MAIN=1")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
+}
 
 // cleanEnv blanks every PLAZA_* variable of the environment running the
 // tests (restored afterwards), so only what a test sets is in play. The
@@ -175,6 +205,9 @@ func TestMigrate(t *testing.T) {
 	if n := count(t, db, &models.Domain{}, ""); n != 0 {
 		t.Errorf("migrate seeded %d domains, want none", n)
 	}
+	if !db.Migrator().HasTable("river_job") {
+		t.Error("no river_job table: River's migrations did not run")
+	}
 }
 
 func TestDemoSeedsOnce(t *testing.T) {
@@ -300,6 +333,13 @@ func TestConfigPrecedence(t *testing.T) {
 			}},
 		{"no providers", map[string]string{"PLAZA_GOOGLE_CLIENT_SECRET": "orphan"}, nil,
 			func(c *Config) (any, any) { return len(c.Providers), 0 }},
+		{"no smtp", nil, nil,
+			func(c *Config) (any, any) { return c.SMTP, (*jobs.SMTP)(nil) }},
+		{"smtp url", map[string]string{"PLAZA_SMTP_URL": "smtps://plaza%40x.example:pw@mail.x.example?from=Plaza+%3Cplaza@x.example%3E"}, nil,
+			func(c *Config) (any, any) {
+				return c.SMTP, &jobs.SMTP{Host: "mail.x.example", Port: 465, Username: "plaza@x.example", Password: "pw",
+					From: "Plaza <plaza@x.example>", TLS: jobs.TLSImplicit}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cleanEnv(t)
@@ -314,6 +354,66 @@ func TestConfigPrecedence(t *testing.T) {
 				t.Errorf("got %#v, want %#v", got, want)
 			}
 		})
+	}
+}
+
+func TestBadSMTPURL(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("PLAZA_SMTP_URL", "smtp://user:secret@mail.example")
+	out, _, err := plaza(t, "migrate", "--data", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "PLAZA_SMTP_URL needs the sender address") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("err = %v, want the missing from named (and no password)", err)
+	}
+	if out != "" {
+		t.Errorf("stdout = %q, want nothing", out)
+	}
+}
+
+// TestAuditVerify: the command vouches for an untouched log, and names the
+// event someone changed behind the app's back, with exit code 1.
+func TestAuditVerify(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg target) {
+		for _, e := range []string{"a@x.example", "b@x.example"} {
+			mustPlaza(t, append([]string{"token", "create", "--email", e}, tg.args...)...)
+		}
+		db := openDB(t, tg.dsn)
+		var ids []uint
+		if err := db.Model(&models.AuditEvent{}).Order("id").Pluck("id", &ids).Error; err != nil || len(ids) < 4 {
+			t.Fatalf("audit events %v (err %v), want at least 4", ids, err)
+		}
+
+		out, errOut, code := plazaExit(t, append([]string{"audit", "verify"}, tg.args...)...)
+		if want := fmt.Sprintf("audit log intact: %d events checked\n", len(ids)); out != want || code != 0 {
+			t.Fatalf("intact log: exit %d, stdout %q, stderr %q; want exit 0 and %q", code, out, errOut, want)
+		}
+
+		// Lift the append-only trigger, as someone with the database's
+		// password could, and rewrite history.
+		drop := `DROP TRIGGER audit_events_no_update`
+		if models.IsPostgres(tg.dsn) {
+			drop = `DROP TRIGGER audit_events_append_only ON audit_events`
+		}
+		if err := db.Exec(drop).Error; err != nil {
+			t.Fatal(err)
+		}
+		bad := ids[1]
+		if err := db.Exec(`UPDATE audit_events SET actor_email = ? WHERE id = ?`, "someone@else.example", bad).Error; err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code = plazaExit(t, append([]string{"audit", "verify"}, tg.args...)...)
+		want := fmt.Sprintf("audit log broken at event %d: its contents do not match its hash", bad)
+		if code != 1 || out != "" || !strings.Contains(errOut, want) {
+			t.Errorf("tampered log: exit %d, stdout %q, stderr %q; want exit 1 and %q", code, out, errOut, want)
+		}
+	})
+}
+
+func TestAuditUsage(t *testing.T) {
+	cleanEnv(t)
+	for _, args := range [][]string{{"audit"}, {"audit", "list"}} {
+		if _, _, err := plaza(t, args...); err == nil || !strings.Contains(err.Error(), "usage: plaza audit verify") {
+			t.Errorf("plaza %v: err = %v, want the usage", args, err)
+		}
 	}
 }
 
@@ -479,6 +579,20 @@ func TestServeUntilCancelled(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "lake")); err != nil {
 		t.Errorf("serve made no lake in the data folder: %v", err)
+	}
+	// The jobs run: the access sweep runs once at start.
+	db := openDB(t, filepath.Join(data, "plaza.db"))
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var n int64
+		if err := db.Table("river_job").Where("kind = ? AND state = ?", "access_sweep", "completed").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve ran no access sweep\nstderr: %s", stderr.String())
+		}
 	}
 
 	cancel()
