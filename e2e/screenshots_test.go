@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -59,4 +60,38 @@ func TestScreenshots(t *testing.T) {
 	}
 	shoot("marketplace-mobile", "/", 390)
 	shoot("team-mobile", "/domains/sales/teams/sales-analytics", 390)
+
+	// Federated governance: the admins' pages, then each side of a request
+	// as the demo people who live it.
+	shoot("policy", "/admin/policy", 1280)
+	shoot("audit-verify", "/admin/audit/verify", 1280)
+	shoot("domain-stewards", "/domains/customer", 1280)
+	as := func(email string) {
+		t.Helper()
+		run(t, ctx, chromedp.EmulateViewport(1280, 900)) // the sign-out button is in the wide top bar
+		switchUser(t, ctx, s, email)
+	}
+	as("maya.johnson@northwind.example") // pending, active, expiring, withdrawn and revoked
+	shoot("access", "/access", 1280)
+	shoot("notifications", "/notifications", 1280)
+	shoot("request-form", "/products/customer/customer-360/access", 1280)
+	shoot("access-mobile", "/access", 390)
+	as("leo.martins@northwind.example")
+	shoot("product-granted", "/products/supply-chain/purchase-orders", 1280)
+	as("daniel.kim@northwind.example")
+	shoot("inbox-owner", "/inbox", 1280)
+	shoot("consumers", "/products/customer/customer-consent/consumers", 1280)
+	shoot("consumers-ended", "/products/customer/loyalty-transactions/consumers", 1280) // Maya's, revoked
+	as("grace.okafor@northwind.example")
+	shoot("inbox-steward", "/inbox", 1280)
+	// Maya's consent request: the owner approved, it waits for Grace.
+	item := get(t, ctx, chromedp.Evaluate[string](`(() => {
+		const it = [...document.querySelectorAll('[data-testid="inbox-requests"] > article')].find(a => a.textContent.includes('Maya Johnson'));
+		return it ? it.dataset.testid : '';
+	})()`))
+	if item == "" {
+		t.Fatal("Grace's inbox has no request of Maya's")
+	}
+	shoot("request", "/access/requests/"+strings.TrimPrefix(item, "inbox-"), 1280)
+	shoot("inbox-mobile", "/inbox", 390)
 }

@@ -146,10 +146,11 @@ func (s *Server) renderRequestPage(c echo.Context, status int, r *models.AccessR
 		}
 	}
 	crumbs := []views.Crumb{{Label: "My access", Href: "/access"}, {Label: "Request " + strconv.FormatUint(uint64(r.ID), 10)}}
+	nav := views.NavAccess
 	if !d.Mine {
-		crumbs[0] = views.Crumb{Label: "Inbox", Href: "/inbox"}
+		crumbs[0], nav = views.Crumb{Label: "Inbox", Href: "/inbox"}, views.NavInbox
 	}
-	return render(c, status, access.RequestPage(s.shell(c, "Access request", views.NavAccess, crumbs...), d))
+	return render(c, status, access.RequestPage(s.shell(c, "Access request", nav, crumbs...), d))
 }
 
 // AccessDecide approves or denies a request. From the inbox (htmx) it

@@ -5,6 +5,7 @@ package access
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -131,7 +132,7 @@ func Remaining(g models.Grant, now time.Time) string {
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%d hours left", int(d.Hours()))
 	}
-	return fmt.Sprintf("%d days left", int(d.Hours()/24))
+	return fmt.Sprintf("%d days left", int(math.Ceil(d.Hours()/24)))
 }
 
 // Soon reports whether a grant ends within 7 days.

@@ -834,7 +834,7 @@ func stewards(s views.Shell, d ShowData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Field(components.FieldSpec{Name: "email", Label: "Add a steward", Type: "email", Placeholder: "grace.okafor@northwind.example"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Field(components.FieldSpec{Name: "email", Label: "Add a steward", Type: "email", Placeholder: "name@company.example", Hint: "Someone who has signed in or been added on the People page."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
