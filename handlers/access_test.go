@@ -95,7 +95,10 @@ func TestAccessMatrix(t *testing.T) {
 // the first, the owner and the steward decide from their inboxes (htmx),
 // the requester sees the grant, and the owner revokes it.
 func TestRequestAccessInTheBrowser(t *testing.T) {
-	e := freshEnv(t)
+	eachDB(t, requestAccessInTheBrowser)
+}
+
+func requestAccessInTheBrowser(t *testing.T, e *env) {
 	e.person(t, ritaEmail, "Rita Requester")
 	e.steward(t, "customer", graceEmail)
 	rita, daniel, grace := e.as(ritaEmail), e.as(danielEmail), e.as(graceEmail)

@@ -168,6 +168,12 @@ func (s *Server) APIAccessRequestCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if body.Ports == nil && body.RenewalOf == 0 {
+		// Left out, the ports are all of them; an empty list is still refused.
+		for _, port := range p.OutputPorts {
+			body.Ports = append(body.Ports, port.Slug)
+		}
+	}
 	r, err := s.Store.RequestAccess(c.Request().Context(), currentUser(c), p, body.AccessRequestInput)
 	if body.RenewalOf != 0 && errors.Is(err, models.ErrNotFound) {
 		// The product was just found: what is missing is the grant to renew.

@@ -76,7 +76,10 @@ func keysOf(t *testing.T, body string) []string {
 // their own request, and nobody else's request or grant is reachable by
 // changing the id.
 func TestAPIAccessFlow(t *testing.T) {
-	e := freshEnv(t)
+	eachDB(t, apiAccessFlow)
+}
+
+func apiAccessFlow(t *testing.T, e *env) {
 	e.person(t, requesterEmail, requesterName)
 	e.steward(t, "customer", stewardMail)
 	c := e.anon()
