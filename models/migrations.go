@@ -33,6 +33,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0003_search", Migrate: migrateSearch},
 		{ID: "0004_search_cache", Migrate: migrateSearchCache},
 		{ID: "0005_access", Migrate: migrateAccess},
+		{ID: "0006_pipelines", Migrate: migratePipelines},
 	}
 }
 
