@@ -5,6 +5,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,13 @@ type Options struct {
 	Version       string
 	Providers     []ProviderConfig
 	Logger        *slog.Logger
+	Runs          RunQueue // starts pipeline runs; nil: runs stay queued (tests without jobs)
+}
+
+// RunQueue starts the job of a run that models.Store.EnqueueRun recorded
+// (jobs.Runner in serve).
+type RunQueue interface {
+	Enqueue(ctx context.Context, runID uint) error
 }
 
 // Server holds the dependencies every handler needs.

@@ -59,6 +59,7 @@ func migratePipelines(tx *gorm.DB) error {
 		Attempt         int       `gorm:"not null"`
 		QueuedAt        time.Time `gorm:"index"`
 		StartedAt       *time.Time
+		HeartbeatAt     *time.Time
 		FinishedAt      *time.Time
 		Rows            int64
 		Bytes           int64

@@ -618,7 +618,7 @@ func (s *Store) RunsOf(ctx context.Context, pipelineID uint, limit int) ([]Run, 
 func (s *Store) StartRun(ctx context.Context, id uint, attempt int) (bool, error) {
 	now := s.now()
 	res := s.db(ctx).Model(&Run{}).Where("id = ? AND status IN ?", id, []string{RunQueued, RunRunning}).
-		Updates(map[string]any{"status": RunRunning, "started_at": now, "attempt": attempt, "error": ""})
+		Updates(map[string]any{"status": RunRunning, "started_at": now, "heartbeat_at": now, "attempt": attempt, "error": ""})
 	return res.RowsAffected == 1, res.Error
 }
 
@@ -836,11 +836,53 @@ func (s *Store) SnapshotNames(ctx context.Context) (map[string]bool, error) {
 	return out, err
 }
 
-// StaleRuns returns runs still marked running whose worker is gone: started
-// before since. The runner fails or requeues them after a crash.
+// Heartbeat records that a run's worker is alive.
+func (s *Store) Heartbeat(ctx context.Context, runID uint) error {
+	return s.db(ctx).Model(&Run{}).Where("id = ? AND status = ?", runID, RunRunning).Update("heartbeat_at", s.now()).Error
+}
+
+// RecoverRun takes back a run whose worker stopped beating (its process
+// was killed): it is queued again for another attempt, or failed when it
+// has had its attempts. It answers whether the run was requeued.
+func (s *Store) RecoverRun(ctx context.Context, id uint, maxAttempts int) (bool, error) {
+	requeued := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r Run
+		if err := lockForUpdate(tx).First(&r, id).Error; err != nil {
+			return notFound(err)
+		}
+		if r.Status != RunRunning {
+			return nil
+		}
+		line := s.now().Format("15:04:05.000") + "  The worker running this attempt stopped (the server was restarted or killed)."
+		if r.Attempt < maxAttempts {
+			requeued = true
+			return tx.Model(&Run{}).Where("id = ?", id).Updates(map[string]any{"status": RunQueued,
+				"log": gorm.Expr("COALESCE(log, '') || ?", line+" It runs again.\n")}).Error
+		}
+		return tx.Model(&Run{}).Where("id = ?", id).Updates(map[string]any{"status": RunFailed, "active_key": nil,
+			"finished_at": s.now(), "error": "The worker stopped during the last attempt; the previous snapshot stays current.",
+			"log": gorm.Expr("COALESCE(log, '') || ?", line+" No attempts are left.\n")}).Error
+	})
+	return requeued, err
+}
+
+// StaleRuns returns runs marked running whose worker has not beaten since
+// since: their process is gone.
 func (s *Store) StaleRuns(ctx context.Context, since time.Time) ([]Run, error) {
 	var out []Run
-	err := s.db(ctx).Omit("log").Where("status = ? AND started_at < ?", RunRunning, since).Find(&out).Error
+	err := s.db(ctx).Omit("log").Where("status = ? AND COALESCE(heartbeat_at, started_at) < ?", RunRunning, since).Find(&out).Error
+	return out, err
+}
+
+// ActiveRunIDs lists the runs queued or running.
+func (s *Store) ActiveRunIDs(ctx context.Context) (map[uint]bool, error) {
+	var ids []uint
+	err := s.db(ctx).Model(&Run{}).Where("status IN ?", []string{RunQueued, RunRunning}).Pluck("id", &ids).Error
+	out := map[uint]bool{}
+	for _, id := range ids {
+		out[id] = true
+	}
 	return out, err
 }
 
