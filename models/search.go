@@ -1,49 +1,62 @@
 package models
 
 // The marketplace search: full text over data products with facets, sorts,
-// paging and typo tolerance. Matching text differs by database and lives
-// behind searcher (search_sqlite.go: FTS5, search_postgres.go: tsvector);
-// the rest is shared.
+// paging and typo tolerance. Both databases hold the same search_docs rows;
+// matching, counting, sorting and typo correction run in Go over an
+// in-memory copy of them, so both answer alike. What differs by database
+// lives behind searcher (search_sqlite.go: FTS5's bm25,
+// search_postgres.go: ts_rank): ranking small results.
 //
 // How a search runs:
 //
 //   - The user's text is split into words here, in Go (searchWords): runs of
 //     letters and digits, lower-cased. Everything else (quotes, *, -, :,
 //     parentheses) is a separator and AND, OR, NOT, NEAR are stop words, so
-//     no input reaches the database as query syntax. Each word becomes a
-//     term that matches as a prefix ("ord" finds "Orders"), with a trailing
-//     plural dropped first ("orders" also finds "order"); every term must
-//     match.
+//     no input is query syntax. Each word becomes a term that matches as a
+//     prefix ("ord" finds "Orders"), with a trailing plural dropped first
+//     ("orders" also finds "order"); every term must match.
 //   - search_docs holds one row per product: its text in weighted parts
 //     (name; summary and tags; description, ports, columns and glossary
-//     terms; domain and team names), which the database tokenizes and
-//     indexes, and copies of what results are filtered and sorted by.
-//     indexProduct rewrites the row in the transaction of every product
-//     write; triggers (migration 0003_search) follow renames of domains,
-//     teams and glossary terms.
-//   - The database returns the ids of the matching products, nothing else.
-//     Visibility, facet filters and counts, sorting and paging run in Go
-//     over searchCache, an in-memory copy of search_docs' narrow columns
-//     that every search first brings up to date (search_state.version
-//     counts index writes). Counting facets in SQL means reading every
-//     match's row and tags: at 100,000 products a query matching half of
-//     them took 150 ms on SQLite and 400 ms on Postgres; in Go it takes
-//     a few milliseconds.
+//     terms; domain and team names) and copies of what results are filtered
+//     and sorted by. indexProduct rewrites the row in the transaction of
+//     every product write; triggers (migration 0003_search) follow renames
+//     of domains, teams and glossary terms.
+//   - searchCache mirrors search_docs in memory: every row's narrow
+//     columns, and an inverted index of its text, cut into words as queries
+//     are (eachWord): for each word, the rows that hold it anywhere, in
+//     their name, and in their summary or tags, as gap lists or, for common
+//     words, bitmaps. Every search first brings it up to date: index writes
+//     bump search_state.version and stamp the rows they write, so a refresh
+//     reads only those, and rows a rename rewrote are read again when a
+//     search sees the new name. A term matches the rows of every indexed
+//     word it is a prefix of; at 100,000 products, listing the 48,000 ids
+//     a word prefix matches took FTS5 20 ms and the GIN index 40 ms, where
+//     the bitmaps take microseconds.
+//   - Visibility, facet filters and counts, sorting and paging run in Go
+//     over the matches, each read once. Counting facets in SQL means reading
+//     every match's row and tags: 150-400 ms for such a query, against a
+//     few milliseconds in Go. The database then loads the page's cards.
 //   - Relevance is the database's weighted ranking (bm25, ts_rank) when it
-//     is cheap: up to searcher.rankLimit matches. Beyond that, where a word
-//     matches much of the catalog, a product scores by where each word
-//     matched: its name, else its summary or tags, else elsewhere.
-//   - When a query finds nothing, words the index does not know are
-//     replaced by the most frequent indexed word one edit away (a
-//     deletion, insertion, substitution or swap of neighbours), and the
-//     search runs once more; Suggestion then says what was searched.
+//     is cheap: up to searcher.rankLimit matches. Beyond that a product
+//     scores by where each word matched: its name, else its summary or
+//     tags, else elsewhere; the page is picked by integer keys without
+//     sorting every match.
+//   - When a query finds nothing, words no product holds are replaced by
+//     the word one edit away (a deletion, insertion, substitution or swap of
+//     neighbours) that most products hold, found in the in-memory
+//     vocabulary, and the search runs once more; Suggestion then says what
+//     was searched.
 
 import (
+	"bytes"
 	"cmp"
 	"container/list"
 	"context"
+	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"math"
+	mathbits "math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -156,19 +169,12 @@ func (h *ProductHit) Path() string { return "/products/" + h.DomainSlug + "/" + 
 // searcher is what differs between SQLite FTS5 and Postgres full text. Both
 // read the same search_docs rows; searcherFor picks one by Dialect.
 type searcher interface {
-	// matches returns the ids of the products whose text matches every term.
-	matches(ctx context.Context, db *gorm.DB, terms []searchTerm) ([]uint, error)
 	// rankLimit is how many matches rank may be asked to score within a
 	// search's budget.
 	rankLimit() int
 	// rank scores the products matching terms with the database's
 	// weighted ranking; lower is better.
 	rank(ctx context.Context, db *gorm.DB, terms []searchTerm) (map[uint]float64, error)
-	// wordCounts returns how many products the index holds each of words
-	// in, leaving out words it does not know.
-	wordCounts(ctx context.Context, db *gorm.DB, words []string) (map[string]int64, error)
-	// knowsPrefix reports whether any indexed word starts with prefix.
-	knowsPrefix(ctx context.Context, db *gorm.DB, prefix string) (bool, error)
 	// analyze refreshes the planner's statistics before a bulk change.
 	analyze(ctx context.Context, db *gorm.DB) error
 	// optimize compacts the index and refreshes statistics after a bulk change.
@@ -180,26 +186,6 @@ func searcherFor(db *gorm.DB) searcher {
 		return postgresSearch{}
 	}
 	return sqliteSearch{}
-}
-
-// parseIDs reads a comma-separated list of ids, as both databases
-// aggregate them: one string crosses the driver much faster than a row
-// per match.
-func parseIDs(list *string) []uint {
-	if list == nil || *list == "" {
-		return nil
-	}
-	ids := make([]uint, 0, strings.Count(*list, ",")+1)
-	var n uint
-	for i := 0; i < len(*list); i++ {
-		if c := (*list)[i]; c == ',' {
-			ids = append(ids, n)
-			n = 0
-		} else {
-			n = n*10 + uint(c-'0')
-		}
-	}
-	return append(ids, n)
 }
 
 // searchTerm is one word of a query as the index matches it.
@@ -353,8 +339,7 @@ func (s *Store) SearchProducts(ctx context.Context, u *User, q SearchQuery) (*Se
 		res, err = run.search(ctx, words)
 	}
 	if err == nil && res.Total == 0 && len(words) > 0 {
-		var fixed []string
-		if fixed, err = correct(ctx, db, run.sr, words); err == nil && fixed != nil {
+		if fixed := run.cache.correct(words); fixed != nil {
 			var again *SearchResult
 			if again, err = run.search(ctx, fixed); err == nil && again.Total > 0 {
 				again.Suggestion = strings.Join(fixed, " ")
@@ -369,14 +354,14 @@ func (s *Store) SearchProducts(ctx context.Context, u *User, q SearchQuery) (*Se
 	return res, nil
 }
 
-// resultKey names a search's answer: the index version, what drafts the
-// user sees, the words, the facet selections, the sort and the page.
+// resultKey names a search's answer: the state of the cache, what drafts
+// the user sees, the words, the facet selections, the sort and the page.
 func (r *searchRun) resultKey(words []string) string {
 	r.cache.mu.RLock()
-	version := r.cache.version
+	epoch := r.cache.epoch
 	r.cache.mu.RUnlock()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d|%t|", version, r.admin)
+	fmt.Fprintf(&b, "%d|%t|", epoch, r.admin)
 	owned := make([]uint, 0, len(r.owned))
 	for id := range r.owned {
 		owned = append(owned, id)
@@ -387,15 +372,26 @@ func (r *searchRun) resultKey(words []string) string {
 	return b.String()
 }
 
-// resultCache keeps the answers of recent searches; an index write changes
-// the version in every key, so stale answers are never served, only
-// forgotten as new ones push them out.
+// resultCache keeps the answers of recent searches; any change to the
+// cache (an index write, a rename) changes the epoch in every key, so stale
+// answers are never served, only forgotten as new ones push them out.
 type resultCache struct {
 	mu    sync.Mutex
 	order *list.List // most recent first; values are keys
 	items map[string]*list.Element
 	res   map[string]*SearchResult
 }
+
+func (c *resultCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order, c.items, c.res = nil, nil, nil
+}
+
+// ForgetSearchResults empties the cache of recent answers, so the next
+// searches are computed; benchmarks call it to measure searches, not the
+// cache.
+func (s *Store) ForgetSearchResults() { s.searchCache().results.clear() }
 
 // resultCacheSize is how many answers are kept.
 const resultCacheSize = 512
@@ -484,7 +480,11 @@ type teamRef struct {
 // start brings the cache up to date, works out what the user may see and
 // turns the facet selections into sets of ids.
 func (r *searchRun) start(ctx context.Context, u *User) error {
-	if err := r.cache.refresh(ctx, r.db); err != nil {
+	names, domains, teams, err := readSearchNames(r.db)
+	if err != nil {
+		return err
+	}
+	if err := r.cache.refresh(ctx, r.db, names); err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
 	r.admin = u.IsAdmin
@@ -497,26 +497,12 @@ func (r *searchRun) start(ctx context.Context, u *User) error {
 		r.owned[id] = true
 	}
 
-	var domains []Domain
-	if err := r.db.Select("id", "slug", "name").Find(&domains).Error; err != nil {
-		return err
-	}
 	r.domains = map[uint]Domain{}
 	for _, d := range domains {
 		r.domains[d.ID] = d
 		if contains(r.q.Domains, d.Slug) {
 			r.domainIDs = addID(r.domainIDs, d.ID)
 		}
-	}
-	var teams []struct {
-		ID         uint
-		DomainSlug string
-		Slug       string
-		Name       string
-	}
-	if err := r.db.Table("teams").Select("teams.id, domains.slug AS domain_slug, teams.slug, teams.name").
-		Joins("JOIN domains ON domains.id = teams.domain_id").Scan(&teams).Error; err != nil {
-		return err
 	}
 	r.teams = map[uint]teamRef{}
 	for _, t := range teams {
@@ -555,48 +541,53 @@ type facetCounts struct {
 	domains, teams, codes, tags []int64
 }
 
-// search runs the query for words: matches from the database, the rest
-// over the cache.
+// search runs the query for words over the cache; the database only
+// ranks small results and loads the page's cards.
 func (r *searchRun) search(ctx context.Context, words []string) (*SearchResult, error) {
 	terms := searchTerms(words)
-	var ids []uint
-	var ranks map[uint]float64
-	if len(terms) > 0 {
-		var err error
-		if ids, err = r.sr.matches(ctx, r.db, terms); err != nil {
-			return nil, fmt.Errorf("match: %w", err)
-		}
-		if len(ids) == 0 {
-			return r.result(0, nil), nil
-		}
-		if r.sort == SortRelevance && len(ids) <= r.sr.rankLimit() {
-			if ranks, err = r.sr.rank(ctx, r.db, terms); err != nil {
-				return nil, fmt.Errorf("rank: %w", err)
-			}
-		}
-	}
-
 	c := r.cache
 	c.mu.RLock()
-	counts, found := r.filter(ids, len(terms) == 0)
-	pageDocs := r.order(found, terms, ranks)
+	match, epoch := c.alive, c.epoch
+	if len(terms) > 0 {
+		match = c.match(terms)
+	}
+	var ranks map[uint]float64
+	if n := countBits(match); len(terms) > 0 && r.sort == SortRelevance && n > 0 && n <= r.sr.rankLimit() {
+		c.mu.RUnlock() // no database query under the lock
+		var err error
+		if ranks, err = r.sr.rank(ctx, r.db, terms); err != nil {
+			return nil, fmt.Errorf("rank: %w", err)
+		}
+		c.mu.RLock()
+		if c.epoch != epoch {
+			match = c.match(terms)
+		}
+	}
+	counts, found := r.filter(match, c.sorter(r.sort, terms, ranks))
+	pageDocs := r.order(found)
 	page := make([]uint, len(pageDocs))
-	for i, d := range pageDocs {
-		page[i] = c.docs[d].id
+	tags := make(map[uint][]string, len(pageDocs))
+	for i, p := range pageDocs {
+		d := &c.docs[p]
+		page[i] = d.id
+		for _, t := range c.tagsOf(d) {
+			tags[d.id] = append(tags[d.id], c.tagList[t])
+		}
 	}
 	res := r.result(int64(len(found)), &counts)
 	c.mu.RUnlock()
 
 	var err error
-	res.Hits, err = r.loadHits(page, terms)
+	res.Hits, err = r.loadHits(page, tags, terms)
 	return res, err
 }
 
-// filter keeps the visible docs among ids (every doc when all) that pass
-// every facet's selection, and counts each facet's values over the docs
-// that pass every other facet's. It runs for every match of a broad query,
-// so selections are slices indexed by id or code rather than maps.
-func (r *searchRun) filter(ids []uint, all bool) (facetCounts, []int32) {
+// filter keeps the visible docs among the positions in match that pass
+// every facet's selection, with their sort keys, and counts each facet's
+// values over the docs that pass every other facet's. It runs for every
+// match of a broad query, so selections are slices indexed by id or code
+// rather than maps, and each doc is read once.
+func (r *searchRun) filter(match []uint64, sorter *sorter) (facetCounts, []sortKey) {
 	c := r.cache
 	counts := facetCounts{domains: make([]int64, c.maxDomain+1), teams: make([]int64, c.maxTeam+1),
 		codes: make([]int64, len(c.codeList)), tags: make([]int64, len(c.tagList))}
@@ -635,70 +626,75 @@ func (r *searchRun) filter(ids []uint, all bool) (facetCounts, []int32) {
 			}
 		}
 	}
+	// Drafts are hidden but for the teams whose drafts the user sees.
 	draft, hasDraft := c.codes[StatusDraft]
-
-	var found []int32
-	consider := func(i int32) {
-		d := &c.docs[i]
-		if hasDraft && d.status == draft && !r.admin && !r.owned[uint(d.team)] {
-			return
-		}
-		failed, failures := "", 0
-		if domains != nil && !domains[d.domain] {
-			failed, failures = FacetDomain, failures+1
-		}
-		if teams != nil && !teams[d.team] {
-			failed, failures = FacetTeam, failures+1
-		}
-		if statuses != nil && !statuses[d.status] {
-			failed, failures = FacetStatus, failures+1
-		}
-		if classes != nil && !classes[d.class] {
-			failed, failures = FacetClassification, failures+1
-		}
-		if tags != nil {
-			tagged := false
-			for _, t := range c.tagsOf(d) {
-				tagged = tagged || tags[t]
-			}
-			if !tagged {
-				failed, failures = FacetTag, failures+1
-			}
-		}
-		switch {
-		case failures == 0:
-			found = append(found, i)
-			counts.domains[d.domain]++
-			counts.teams[d.team]++
-			counts.codes[d.status]++
-			counts.codes[d.class]++
-			for _, t := range c.tagsOf(d) {
-				counts.tags[t]++
-			}
-		case failures > 1:
-		case failed == FacetDomain:
-			counts.domains[d.domain]++
-		case failed == FacetTeam:
-			counts.teams[d.team]++
-		case failed == FacetStatus:
-			counts.codes[d.status]++
-		case failed == FacetClassification:
-			counts.codes[d.class]++
-		case failed == FacetTag:
-			for _, t := range c.tagsOf(d) {
-				counts.tags[t]++
-			}
-		}
+	drafts := make([]bool, c.maxTeam+1)
+	for id := range drafts {
+		drafts[id] = r.admin || r.owned[uint(id)]
 	}
-	if all {
-		for i := range c.docs {
-			consider(int32(i))
-		}
-	} else {
-		for _, id := range ids {
-			// A product indexed after the cache was refreshed waits for the next search.
-			if id < uint(len(c.pos)) && c.pos[id] > 0 {
-				consider(c.pos[id] - 1)
+	// Which facet a doc failed, when it failed only one.
+	const (
+		none = iota
+		byDomain
+		byTeam
+		byStatus
+		byClass
+		byTag
+	)
+	found := make([]sortKey, 0, countBits(match))
+	for w, word := range match {
+		for ; word != 0; word &= word - 1 {
+			p := int32(w<<6 + mathbits.TrailingZeros64(word))
+			d := &c.docs[p]
+			if hasDraft && d.status == draft && !drafts[d.team] {
+				continue
+			}
+			failed, failures := none, 0
+			if domains != nil && !domains[d.domain] {
+				failed, failures = byDomain, failures+1
+			}
+			if teams != nil && !teams[d.team] {
+				failed, failures = byTeam, failures+1
+			}
+			if statuses != nil && !statuses[d.status] {
+				failed, failures = byStatus, failures+1
+			}
+			if classes != nil && !classes[d.class] {
+				failed, failures = byClass, failures+1
+			}
+			if tags != nil {
+				tagged := false
+				for _, t := range c.tagsOf(d) {
+					tagged = tagged || tags[t]
+				}
+				if !tagged {
+					failed, failures = byTag, failures+1
+				}
+			}
+			switch {
+			case failures == 0:
+				a, b := sorter.key(p, d)
+				found = append(found, sortKey{a, b, p})
+				counts.domains[d.domain]++
+				counts.teams[d.team]++
+				counts.codes[d.status]++
+				counts.codes[d.class]++
+				for _, t := range c.tagsOf(d) {
+					counts.tags[t]++
+				}
+			case failures > 1:
+			case failed == byDomain:
+				counts.domains[d.domain]++
+			case failed == byTeam:
+				counts.teams[d.team]++
+			case failed == byStatus:
+				counts.codes[d.status]++
+			case failed == byClass:
+				counts.codes[d.class]++
+			case failed == byTag:
+				for _, t := range c.tagsOf(d) {
+					counts.tags[t]++
+				}
 			}
 		}
 	}
@@ -766,77 +762,143 @@ func (r *searchRun) result(total int64, counts *facetCounts) *SearchResult {
 	return res
 }
 
-// order sorts found by the run's sort and returns the docs of the
-// requested page. Only as many as the page needs are sorted.
-func (r *searchRun) order(found []int32, terms []searchTerm, ranks map[uint]float64) []int32 {
+// order returns the docs of the requested page of found. Picking the
+// page out of tens of thousands of matches compares the integer keys, and
+// names only on ties.
+func (r *searchRun) order(found []sortKey) []int32 {
 	c := r.cache
-	var score []float64 // by position in found, for relevance
-	if r.sort == SortRelevance {
-		score = make([]float64, len(found))
-		if ranks != nil {
-			for i, d := range found {
-				rank, ok := ranks[c.docs[d].id]
-				if !ok {
-					rank = math.Inf(1)
-				}
-				score[i] = rank
-			}
-		} else {
-			c.scoreByField(found, terms, score)
+	less := func(x, y *sortKey) int {
+		if x.a != y.a {
+			return cmp.Compare(x.a, y.a)
 		}
-	}
-	pos := make([]int32, len(found)) // positions in found
-	for i := range pos {
-		pos[i] = int32(i)
-	}
-	less := func(a, b int32) int {
-		x, y := &c.docs[found[a]], &c.docs[found[b]]
-		switch r.sort {
-		case SortRelevance:
-			if n := cmp.Compare(score[a], score[b]); n != 0 {
-				return n
-			}
-		case SortUpdated:
-			if n := cmp.Compare(y.updated, x.updated); n != 0 {
-				return n
-			}
-			return cmp.Compare(y.id, x.id)
-		case SortUsage:
-			if n := cmp.Compare(y.usage, x.usage); n != 0 {
-				return n
-			}
+		if x.b != y.b {
+			return cmp.Compare(x.b, y.b)
 		}
-		if n := strings.Compare(c.names[found[a]], c.names[found[b]]); n != 0 {
+		if n := strings.Compare(c.sortNames[x.pos], c.sortNames[y.pos]); n != 0 {
 			return n
 		}
-		return cmp.Compare(x.id, y.id)
+		return cmp.Compare(c.docs[x.pos].id, c.docs[y.pos].id)
 	}
 	from := r.page.Offset()
-	if from >= len(pos) {
+	if from >= len(found) {
 		return nil
 	}
-	top := smallest(pos, from+r.page.Size, less)
+	top := smallest(found, from+r.page.Size, less)
 	out := make([]int32, 0, len(top)-from)
-	for _, p := range top[from:] {
-		out = append(out, found[p])
+	for _, k := range top[from:] {
+		out = append(out, k.pos)
 	}
 	return out
 }
 
-// smallest returns the k smallest of items in order. For a first page of a
-// large result it keeps a short sorted list instead of sorting everything.
-func smallest(items []int32, k int, less func(a, b int32) int) []int32 {
-	if k >= len(items) || k > 500 {
-		slices.SortFunc(items, less)
-		return items[:min(k, len(items))]
-	}
-	out := make([]int32, 0, k+1)
-	for _, it := range items {
-		if len(out) == k && less(it, out[k-1]) >= 0 {
-			continue
+// sorter gives docs their sort keys for one search's sort.
+type sorter struct {
+	sort  string
+	ranks map[uint]float64 // by product id, when the database ranked
+	// Otherwise relevance is by where each term matched: by term, the
+	// positions whose name, or summary or tags, it matched.
+	inName, inHead [][]uint64
+}
+
+func (c *searchCache) sorter(sort string, terms []searchTerm, ranks map[uint]float64) *sorter {
+	s := &sorter{sort: sort, ranks: ranks}
+	if sort == SortRelevance && ranks == nil {
+		s.inName, s.inHead = make([][]uint64, len(terms)), make([][]uint64, len(terms))
+		for i, t := range terms {
+			s.inName[i], s.inHead[i] = c.termBits(t, c.name), c.termBits(t, c.head)
 		}
-		at, _ := slices.BinarySearchFunc(out, it, less)
-		out = slices.Insert(out, at, it)
+	}
+	return s
+}
+
+// key returns the first two keys of d at position p, lower first:
+//
+//   - relevance: the database's rank, then the name; or else the score by
+//     where each term matched, the name (10), else the summary or tags (5),
+//     else elsewhere (1), then shorter names, then the name
+//   - recently updated: the time, latest first, then the id, highest first
+//   - most used: the usage, highest first, then the name
+//   - name: the name
+//
+// Ties are broken by the full name, then the id.
+func (s *sorter) key(p int32, d *cachedDoc) (a, b uint64) {
+	switch s.sort {
+	case SortRelevance:
+		if s.ranks != nil {
+			rank, ok := s.ranks[d.id]
+			if !ok {
+				rank = math.Inf(1)
+			}
+			return ascFloat(rank), d.nameKey
+		}
+		score := 0
+		for t := range s.inName {
+			switch {
+			case s.inName[t][p>>6]&(1<<(p&63)) != 0:
+				score += 10
+			case s.inHead[t][p>>6]&(1<<(p&63)) != 0:
+				score += 5
+			default:
+				score++
+			}
+		}
+		return uint64(1000-score)<<8 | uint64(min(d.nName, 99)), d.nameKey
+	case SortUpdated:
+		return ^ascInt(d.updated), ^uint64(d.id)
+	case SortUsage:
+		return ^ascInt(d.usage), d.nameKey
+	}
+	return d.nameKey, 0
+}
+
+// sortKey orders a doc: by a, then b, then its full sort name and id.
+type sortKey struct {
+	a, b uint64
+	pos  int32
+}
+
+// ascInt maps an int64 to a uint64 in the same order.
+func ascInt(v int64) uint64 { return uint64(v) ^ 1<<63 }
+
+// ascFloat maps a float64 to a uint64 in the same order.
+func ascFloat(f float64) uint64 {
+	b := math.Float64bits(f)
+	if b>>63 == 1 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+// nameKey is the first eight bytes of a name, in the order of names.
+func nameKey(name string) uint64 {
+	var k uint64
+	for i := range 8 {
+		k <<= 8
+		if i < len(name) {
+			k |= uint64(name[i])
+		}
+	}
+	return k
+}
+
+// smallest returns the k smallest of keys in order. For a first page of a
+// large result it keeps a short sorted list, which most keys do not enter,
+// instead of sorting everything.
+func smallest(keys []sortKey, k int, less func(x, y *sortKey) int) []sortKey {
+	if k >= len(keys) || k > 500 {
+		slices.SortFunc(keys, func(x, y sortKey) int { return less(&x, &y) })
+		return keys[:min(k, len(keys))]
+	}
+	out := make([]sortKey, 0, k+1)
+	for i := range keys {
+		key := &keys[i]
+		if len(out) == k {
+			if last := &out[k-1]; key.a > last.a || key.a == last.a && less(key, last) >= 0 {
+				continue
+			}
+		}
+		at, _ := slices.BinarySearchFunc(out, key, func(x sortKey, y *sortKey) int { return less(&x, y) })
+		out = slices.Insert(out, at, *key)
 		if len(out) > k {
 			out = out[:k]
 		}
@@ -870,9 +932,10 @@ func sortFacet(facet string, list []FacetCount) {
 	})
 }
 
-// loadHits loads the result cards of ids, keeping their order. A product
-// that became a draft since the cache was refreshed is left out.
-func (r *searchRun) loadHits(ids []uint, terms []searchTerm) ([]ProductHit, error) {
+// loadHits loads the result cards of ids, keeping their order, with their
+// tags as the cache holds them (in order, as search_docs lists them). A
+// product that became a draft since the cache was refreshed is left out.
+func (r *searchRun) loadHits(ids []uint, tags map[uint][]string, terms []searchTerm) ([]ProductHit, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -905,10 +968,6 @@ func (r *searchRun) loadHits(ids []uint, terms []searchTerm) ([]ProductHit, erro
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
 	}
-	var tags []ProductTag
-	if err := r.db.Where("product_id IN ?", ids).Order("tag").Find(&tags).Error; err != nil {
-		return nil, fmt.Errorf("load tags: %w", err)
-	}
 	byID := map[uint]*ProductHit{}
 	var needColumns []uint
 	for _, row := range rows {
@@ -918,17 +977,12 @@ func (r *searchRun) loadHits(ids []uint, terms []searchTerm) ([]ProductHit, erro
 		h := &ProductHit{ID: row.ID, DomainSlug: row.DomainSlug, DomainName: row.DomainName, TeamSlug: row.TeamSlug,
 			TeamName: row.TeamName, Slug: row.Slug, Name: row.Name, Summary: row.Summary, Classification: row.Classification,
 			Status: row.Status, Version: row.Version, UpdatedAt: row.UpdatedAt, PublishedAt: row.PublishedAt,
-			FreshnessHours: row.FreshnessHours, Usage: row.UsageScore}
+			FreshnessHours: row.FreshnessHours, Usage: row.UsageScore, Tags: tags[row.ID]}
 		byID[h.ID] = h
 		if len(terms) > 0 && !anyMatch(h.Name, terms) && !anyMatch(h.Summary, terms) {
 			if h.Snippet = snippet(row.Description, terms); h.Snippet == "" {
 				needColumns = append(needColumns, h.ID)
 			}
-		}
-	}
-	for _, t := range tags {
-		if h := byID[t.ProductID]; h != nil {
-			h.Tags = append(h.Tags, t.Tag)
 		}
 	}
 	if err := r.columnSnippets(needColumns, terms, byID); err != nil {
@@ -1042,34 +1096,54 @@ func clip(text string, from, to int) string {
 	return out
 }
 
-// searchCache is an in-memory copy of what searches filter, count and sort
-// by: search_docs' narrow columns, and the words of names, summaries and
-// tags for ranking broad queries. A search first brings it up to date: every
-// index write bumps search_state.version and stamps the rows it wrote with
-// it, so a refresh reads only those. Products are not deleted by Plaza; when
-// the row count shows one went anyway, the cache is reloaded whole, as it
-// is when replaced versions take more room than current ones.
+// searchCache is an in-memory copy of search_docs: what searches filter,
+// count and sort by, and an inverted index of the text, so that neither
+// matching nor counting asks the database for every match of a broad
+// query. A search first brings it up to date: every index write bumps
+// search_state.version and stamps the rows it wrote with it, so a refresh
+// reads only those. Two kinds of change reach search_docs without a
+// version: the triggers of migration 0003 copy a renamed domain, team or
+// glossary term into the rows that name it, and a row may be deleted by
+// hand. The cache therefore remembers the names its rows were read with
+// (searchNames, which every search reads anyway), and reads again the rows
+// of a name that changed; and it reloads whole when the row count differs
+// from its own, or when rows read again have left more dead positions than
+// it allows.
 //
-// At 100,000 products it holds about 20 MB and loads in two seconds on
-// SQLite, one on Postgres, on the first search after the process starts.
+// A product's row lives at a position in docs. Reading a row again appends
+// it at a new position and marks the old one dead, so postings only ever
+// grow at their end and no position moves until a reload.
+//
+// At 100,000 generated products (185 MB of text, 3,100 distinct words) it
+// holds about 25 MB and loads in a few seconds on the first search after
+// the process starts (serve warms it).
 type searchCache struct {
 	results resultCache // answers of recent searches
 
 	mu      sync.RWMutex
-	version int64 // of search_state when last refreshed; -1 before the first load
-	docs    []cachedDoc
-	names   []string // sort names, by position in docs
-	ids     []uint32 // the tags and words of docs, end to end
-	live    int      // how much of ids the docs use; the rest held replaced versions
-	pos     []int32  // by product id: 1 + position in docs, 0 when absent
+	version int64       // of search_state when last refreshed; -1 before the first load
+	epoch   int64       // counts refreshes that changed anything, for result keys
+	names   searchNames // as the rows were written when they were read
+
+	docs      []cachedDoc
+	sortNames []string // by position in docs
+	alive     []uint64 // bitmap of the positions that hold a product's current row
+	live      int      // positions alive
+	tagIDs    []uint32 // the tags of docs, end to end
+	pos       []int32  // by product id: 1 + position in docs, 0 when absent
 
 	maxDomain, maxTeam uint32
 	codes              map[string]uint16 // statuses and classifications
 	codeList           []string
-	words              map[string]uint32 // words of names, summaries and tags
-	wordList           []string
 	tags               map[string]uint32
 	tagList            []string
+
+	// The words of every text column, and where they occur: anywhere, in
+	// the name, in the summary or tags. By word id.
+	words            map[string]uint32
+	wordList         []string
+	byWord           []uint32 // word ids in the order of the words, for prefixes
+	text, name, head []postings
 }
 
 // cachedDoc is one product as searches see it. It holds no pointers, so
@@ -1080,20 +1154,186 @@ type cachedDoc struct {
 	status, class uint16 // codes
 	updated       int64  // unix nanoseconds
 	usage         int64
-	// In ids from off: its tags, the words of its name, the words of its
-	// summary and tags.
-	off                 uint32
-	nTags, nName, nHead uint16
+	nameKey       uint64 // nameKey of its sort name
+	off           uint32 // its tags are tagIDs[off : off+nTags]
+	nTags         uint16
+	nName         uint16 // distinct words in its name
 }
 
-func (c *searchCache) tagsOf(d *cachedDoc) []uint32 { return c.ids[d.off : d.off+uint32(d.nTags)] }
-func (c *searchCache) nameOf(d *cachedDoc) []uint32 {
-	from := d.off + uint32(d.nTags)
-	return c.ids[from : from+uint32(d.nName)]
+func (c *searchCache) tagsOf(d *cachedDoc) []uint32 { return c.tagIDs[d.off : d.off+uint32(d.nTags)] }
+
+// postings are the positions that hold a word, ascending: gaps as
+// uvarints while the word is rare, a bitmap once it is common (in more
+// than one doc in 32, where the bitmap is the smaller and the faster).
+type postings struct {
+	gaps []byte
+	bits []uint64
+	n    int32 // positions added, dead ones included
+	last int32 // the last position added
 }
-func (c *searchCache) headOf(d *cachedDoc) []uint32 {
-	from := d.off + uint32(d.nTags) + uint32(d.nName)
-	return c.ids[from : from+uint32(d.nHead)]
+
+// add records pos, which is not below any position added before, and
+// reports whether it was new.
+func (p *postings) add(pos int32, docs int) bool {
+	if p.n > 0 && p.last == pos {
+		return false
+	}
+	switch {
+	case p.bits != nil:
+		p.bits = setBit(p.bits, pos)
+	case p.n == 0:
+		p.gaps = binary.AppendUvarint(p.gaps, uint64(pos))
+	default:
+		p.gaps = binary.AppendUvarint(p.gaps, uint64(pos-p.last))
+	}
+	p.n, p.last = p.n+1, pos
+	if p.bits == nil && p.n >= 256 && int(p.n)*32 > docs {
+		p.bits = make([]uint64, 0, docs/64+1)
+		p.each(func(at int32) { p.bits = setBit(p.bits, at) })
+		p.gaps = nil
+	}
+	return true
+}
+
+// each calls fn with every position of a rare word's postings.
+func (p *postings) each(fn func(pos int32)) {
+	pos := int32(0)
+	for i, b := 0, p.gaps; len(b) > 0; i++ {
+		gap, n := binary.Uvarint(b)
+		b = b[n:]
+		if i == 0 {
+			pos = int32(gap)
+		} else {
+			pos += int32(gap)
+		}
+		fn(pos)
+	}
+}
+
+// orInto adds the positions to the bitmap dst.
+func (p *postings) orInto(dst []uint64) {
+	if p.bits != nil {
+		for i, w := range p.bits[:min(len(p.bits), len(dst))] {
+			dst[i] |= w
+		}
+		return
+	}
+	p.each(func(pos int32) { dst[pos>>6] |= 1 << (pos & 63) })
+}
+
+// hasAlive reports whether a position is alive in both p and alive.
+func (p *postings) hasAlive(alive []uint64) bool {
+	if p.bits != nil {
+		for i, w := range p.bits[:min(len(p.bits), len(alive))] {
+			if w&alive[i] != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	found := false
+	p.each(func(pos int32) { found = found || hasBit(alive, pos) })
+	return found
+}
+
+// countAlive counts the positions alive in both p and alive.
+func (p *postings) countAlive(alive []uint64) int {
+	n := 0
+	if p.bits != nil {
+		for i, w := range p.bits[:min(len(p.bits), len(alive))] {
+			n += mathbits.OnesCount64(w & alive[i])
+		}
+		return n
+	}
+	p.each(func(pos int32) {
+		if hasBit(alive, pos) {
+			n++
+		}
+	})
+	return n
+}
+
+func setBit(b []uint64, pos int32) []uint64 {
+	for int(pos>>6) >= len(b) {
+		b = append(b, 0)
+	}
+	b[pos>>6] |= 1 << (pos & 63)
+	return b
+}
+
+func hasBit(b []uint64, pos int32) bool {
+	return int(pos>>6) < len(b) && b[pos>>6]&(1<<(pos&63)) != 0
+}
+
+func countBits(b []uint64) int {
+	n := 0
+	for _, w := range b {
+		n += mathbits.OnesCount64(w)
+	}
+	return n
+}
+
+// searchNames are the names the rename triggers copy into search_docs:
+// domains' and teams' names (owner) and glossary terms' names and
+// synonyms (glossary), by id.
+type searchNames struct {
+	domains, teams, terms map[uint]string
+}
+
+// changedSince lists the ids whose name differs from what old holds, or
+// that old does not know: rows naming a domain created after old was read
+// may have been read with the name it had then.
+func (n searchNames) changedSince(old searchNames) (domains, teams, terms []uint) {
+	diff := func(now, before map[uint]string) []uint {
+		var out []uint
+		for id, name := range now {
+			if was, ok := before[id]; !ok || was != name {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	return diff(n.domains, old.domains), diff(n.teams, old.teams), diff(n.terms, old.terms)
+}
+
+// readSearchNames reads the names of domains, teams and glossary terms,
+// with what else a search needs of domains and teams.
+func readSearchNames(db *gorm.DB) (searchNames, []Domain, []teamRow, error) {
+	names := searchNames{domains: map[uint]string{}, teams: map[uint]string{}, terms: map[uint]string{}}
+	var domains []Domain
+	if err := db.Select("id", "slug", "name").Find(&domains).Error; err != nil {
+		return names, nil, nil, err
+	}
+	var teams []teamRow
+	if err := db.Table("teams").Select("teams.id, domains.slug AS domain_slug, teams.slug, teams.name").
+		Joins("JOIN domains ON domains.id = teams.domain_id").Scan(&teams).Error; err != nil {
+		return names, nil, nil, err
+	}
+	var terms []struct {
+		ID       uint
+		Name     string
+		Synonyms string
+	}
+	if err := db.Table("glossary_terms").Select("id, name, COALESCE(synonyms, '') AS synonyms").Scan(&terms).Error; err != nil {
+		return names, nil, nil, err
+	}
+	for _, d := range domains {
+		names.domains[d.ID] = d.Name
+	}
+	for _, t := range teams {
+		names.teams[t.ID] = t.Name
+	}
+	for _, t := range terms {
+		names.terms[t.ID] = t.Name + "\x00" + t.Synonyms
+	}
+	return names, domains, teams, nil
+}
+
+type teamRow struct {
+	ID         uint
+	DomainSlug string
+	Slug       string
+	Name       string
 }
 
 // searchCache returns the store's cache of search documents, made on first use.
@@ -1102,203 +1342,402 @@ func (s *Store) searchCache() *searchCache {
 	return s.search
 }
 
-// refresh brings the cache up to date with search_docs.
-func (c *searchCache) refresh(ctx context.Context, db *gorm.DB) error {
+// refresh brings the cache up to date with search_docs, whose rows were
+// written with names (read before this call).
+func (c *searchCache) refresh(ctx context.Context, db *gorm.DB, names searchNames) error {
 	var version int64
 	if err := db.Raw("SELECT version FROM search_state").Scan(&version).Error; err != nil {
 		return err
 	}
+	fresh := func() bool {
+		d, t, g := names.changedSince(c.names)
+		return c.version == version && len(d)+len(t)+len(g) == 0
+	}
 	c.mu.RLock()
-	fresh := c.version == version
+	ok := fresh()
 	c.mu.RUnlock()
-	if fresh {
+	if ok {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version == version {
+	if fresh() {
 		return nil // another search refreshed it meanwhile
 	}
-	// Read the version before the rows: a write committed in between is
-	// read twice, never missed.
-	if c.version < 0 {
-		c.reset()
+	// The version is read before the rows: a write committed in between
+	// is read twice, never missed. Likewise the names.
+	full := c.version < 0
+	if !full && version != c.version {
+		var changed int64
+		if err := db.Raw("SELECT COUNT(*) FROM search_docs WHERE version > ?", c.version).Scan(&changed).Error; err != nil {
+			return err
+		}
+		full = changed > c.deadAllowed()
 	}
-	if err := c.load(ctx, db, c.version); err != nil {
-		return err
-	}
-	if c.version >= 0 {
+	if !full {
+		if version != c.version {
+			if err := c.load(ctx, db, "version > ?", c.version); err != nil {
+				return err
+			}
+		}
+		if err := c.loadRenamed(ctx, db, names); err != nil {
+			return err
+		}
 		var n int64
 		if err := db.Raw("SELECT COUNT(*) FROM search_docs").Scan(&n).Error; err != nil {
 			return err
 		}
-		if n != int64(len(c.docs)) || len(c.ids) > 2*c.live+1<<16 {
-			c.reset()
-			if err := c.load(ctx, db, -1); err != nil {
-				return err
-			}
+		full = n != int64(c.live) || len(c.docs)-c.live > int(c.deadAllowed())
+	}
+	if full {
+		c.reset()
+		if err := c.load(ctx, db, ""); err != nil {
+			return err
 		}
 	}
-	c.version = version
+	c.sortWords()
+	c.version, c.names, c.epoch = version, names, c.epoch+1
 	return nil
 }
 
-func (c *searchCache) reset() {
-	c.docs, c.names, c.ids, c.live, c.pos, c.maxDomain, c.maxTeam = nil, nil, nil, 0, nil, 0, 0
-	c.codes, c.codeList = map[string]uint16{}, nil
-	c.words, c.wordList = map[string]uint32{}, nil
-	c.tags, c.tagList = map[string]uint32{}, nil
+// deadAllowed is how many dead positions the cache keeps before it
+// reloads whole: a quarter of the live ones, and at least 1,024.
+func (c *searchCache) deadAllowed() int64 { return int64(c.live/4 + 1024) }
+
+// loadRenamed reads again the rows of the domains, teams and glossary
+// terms whose names changed since the cache last read names.
+func (c *searchCache) loadRenamed(ctx context.Context, db *gorm.DB, names searchNames) error {
+	domains, teams, terms := names.changedSince(c.names)
+	var where []string
+	var args []any
+	if len(domains) > 0 {
+		where, args = append(where, "domain_id IN ?"), append(args, domains)
+	}
+	if len(teams) > 0 {
+		where, args = append(where, "team_id IN ?"), append(args, teams)
+	}
+	if len(terms) > 0 {
+		where = append(where, `product_id IN (SELECT op.product_id FROM columns c JOIN output_ports op ON op.id = c.port_id
+			WHERE c.term_id IN ?)`)
+		args = append(args, terms)
+	}
+	if len(where) == 0 {
+		return nil
+	}
+	return c.load(ctx, db, strings.Join(where, " OR "), args...)
 }
 
-// load reads the rows written after version.
-func (c *searchCache) load(ctx context.Context, db *gorm.DB, after int64) error {
-	rows, err := db.WithContext(ctx).Raw(`SELECT product_id, domain_id, team_id, status, classification, updated_at,
-		sort_name, usage_score, name, summary, tags FROM search_docs WHERE version > ?`, after).Rows()
+func (c *searchCache) reset() {
+	c.version = -1
+	c.docs, c.sortNames, c.alive, c.live, c.tagIDs, c.pos, c.maxDomain, c.maxTeam = nil, nil, nil, 0, nil, nil, 0, 0
+	c.codes, c.codeList = map[string]uint16{}, nil
+	c.tags, c.tagList = map[string]uint32{}, nil
+	c.words, c.wordList, c.byWord, c.text, c.name, c.head = map[string]uint32{}, nil, nil, nil, nil, nil
+}
+
+// load reads the rows a WHERE clause picks (every row when where is ""),
+// each as the product's current row. Reading rows and indexing their words
+// take about as long as each other, so they run side by side: this
+// goroutine reads batches of rows, another indexes them.
+func (c *searchCache) load(ctx context.Context, db *gorm.DB, where string, args ...any) error {
+	query := `SELECT product_id, domain_id, team_id, status, classification, updated_at, sort_name, usage_score,
+		name, summary, tags, description, fields, glossary, owner FROM search_docs`
+	if where != "" {
+		query += " WHERE " + where
+	}
+	rows, err := db.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	full, free := make(chan *rowBatch, 2), make(chan *rowBatch, 3)
+	for range cap(free) {
+		free <- &rowBatch{}
+	}
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		var word []byte
+		for b := range full {
+			word = c.index(b, word)
+			free <- b
+		}
+	}()
+	err = readRows(rows, full, free)
+	close(full)
+	<-indexed
+	return err
+}
+
+// rowBatch is rows of search_docs as read: the text is held as raw bytes,
+// end to end, and only its words are kept (185 MB of it at 100,000
+// generated products).
+type rowBatch struct {
+	docs  []cachedDoc // id, domain, team, updated and usage set
+	spans [][rowTexts][2]int32
+	buf   []byte
+}
+
+// The texts of a row in a rowBatch, in this order.
+const (
+	rowStatus = iota
+	rowClass
+	rowSortName
+	rowName
+	rowSummary
+	rowTags
+	rowDescription
+	rowFields
+	rowGlossary
+	rowOwner
+	rowTexts
+)
+
+func (b *rowBatch) text(i, t int) []byte { return b.buf[b.spans[i][t][0]:b.spans[i][t][1]] }
+
+// readRows reads rows into batches taken from free and sends them to full.
+func readRows(rows *sql.Rows, full, free chan *rowBatch) error {
+	var texts [rowTexts]sql.RawBytes
+	dest := []any{nil, nil, nil, &texts[rowStatus], &texts[rowClass], nil, &texts[rowSortName], nil,
+		&texts[rowName], &texts[rowSummary], &texts[rowTags], &texts[rowDescription], &texts[rowFields], &texts[rowGlossary], &texts[rowOwner]}
+	b := <-free
+	b.docs, b.spans, b.buf = b.docs[:0], b.spans[:0], b.buf[:0]
 	for rows.Next() {
 		var d cachedDoc
 		var updated time.Time
-		var status, class, sortName, name, summary, tags string
-		if err := rows.Scan(&d.id, &d.domain, &d.team, &status, &class, &updated, &sortName, &d.usage,
-			&name, &summary, &tags); err != nil {
+		dest[0], dest[1], dest[2], dest[5], dest[7] = &d.id, &d.domain, &d.team, &updated, &d.usage
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		d.status, d.class, d.updated = c.code(status), c.code(class), updated.UnixNano()
-		c.maxDomain, c.maxTeam = max(c.maxDomain, d.domain), max(c.maxTeam, d.team)
-		d.off = uint32(len(c.ids))
-		for _, t := range strings.Fields(tags) {
-			c.ids = append(c.ids, c.internTag(t))
+		d.updated = updated.UnixNano()
+		var spans [rowTexts][2]int32
+		for t, text := range texts {
+			spans[t][0] = int32(len(b.buf))
+			b.buf = append(b.buf, text...)
+			spans[t][1] = int32(len(b.buf))
 		}
-		d.nTags = uint16(len(c.ids) - int(d.off))
-		n := len(c.ids)
-		c.ids = c.wordIDs(c.ids, name)
-		d.nName = uint16(len(c.ids) - n)
-		n = len(c.ids)
-		c.ids = c.wordIDs(c.ids, summary+" "+tags)
-		d.nHead = uint16(len(c.ids) - n)
-		if d.id >= uint(len(c.pos)) {
-			c.pos = slices.Grow(c.pos, int(d.id)+1-len(c.pos))[:d.id+1]
+		b.docs, b.spans = append(b.docs, d), append(b.spans, spans)
+		if len(b.docs) == 256 || len(b.buf) > 1<<20 {
+			full <- b
+			b = <-free
+			b.docs, b.spans, b.buf = b.docs[:0], b.spans[:0], b.buf[:0]
 		}
-		c.live += len(c.ids) - int(d.off)
-		if i := c.pos[d.id]; i > 0 {
-			old := &c.docs[i-1]
-			c.live -= int(old.nTags) + int(old.nName) + int(old.nHead)
-			c.docs[i-1], c.names[i-1] = d, sortName
-		} else {
-			c.docs, c.names = append(c.docs, d), append(c.names, sortName)
-			c.pos[d.id] = int32(len(c.docs))
-		}
+	}
+	if len(b.docs) > 0 {
+		full <- b
 	}
 	return rows.Err()
 }
 
-func (c *searchCache) code(s string) uint16 {
-	code, ok := c.codes[s]
+// index adds the rows of a batch, with word as scratch space.
+func (c *searchCache) index(b *rowBatch, word []byte) []byte {
+	for i := range b.docs {
+		d := b.docs[i]
+		sortName := string(b.text(i, rowSortName))
+		d.status, d.class, d.nameKey = c.code(b.text(i, rowStatus)), c.code(b.text(i, rowClass)), nameKey(sortName)
+		c.maxDomain, c.maxTeam = max(c.maxDomain, d.domain), max(c.maxTeam, d.team)
+		p := c.place(d.id)
+		d.off = uint32(len(c.tagIDs))
+		for _, t := range bytes.Fields(b.text(i, rowTags)) {
+			c.tagIDs = append(c.tagIDs, c.internTag(t))
+		}
+		d.nTags = uint16(len(c.tagIDs) - int(d.off))
+		docs := int(p) + 1
+		word = eachWord(b.text(i, rowName), word, func(w []byte) {
+			id := c.wordID(w)
+			c.text[id].add(p, docs)
+			if c.name[id].add(p, docs) && d.nName < math.MaxUint16 {
+				d.nName++
+			}
+		})
+		for _, head := range []int{rowSummary, rowTags} {
+			word = eachWord(b.text(i, head), word, func(w []byte) {
+				id := c.wordID(w)
+				c.text[id].add(p, docs)
+				c.head[id].add(p, docs)
+			})
+		}
+		for _, rest := range []int{rowDescription, rowFields, rowGlossary, rowOwner} {
+			word = eachWord(b.text(i, rest), word, func(w []byte) { c.text[c.wordID(w)].add(p, docs) })
+		}
+		c.docs, c.sortNames = append(c.docs, d), append(c.sortNames, sortName)
+	}
+	return word
+}
+
+// place gives product id a new position, the next one, and marks its old
+// position dead.
+func (c *searchCache) place(id uint) int32 {
+	p := int32(len(c.docs))
+	if id >= uint(len(c.pos)) {
+		c.pos = slices.Grow(c.pos, int(id)+1-len(c.pos))[:id+1]
+	}
+	if old := c.pos[id]; old > 0 {
+		c.alive[(old-1)>>6] &^= 1 << ((old - 1) & 63)
+		c.live--
+	}
+	c.pos[id] = p + 1
+	c.alive = setBit(c.alive, p)
+	c.live++
+	return p
+}
+
+func (c *searchCache) code(b []byte) uint16 {
+	code, ok := c.codes[string(b)]
 	if !ok {
 		code = uint16(len(c.codeList))
-		c.codes[s] = code
-		c.codeList = append(c.codeList, s)
+		c.codes[string(b)] = code
+		c.codeList = append(c.codeList, string(b))
 	}
 	return code
 }
 
-func (c *searchCache) internTag(t string) uint32 {
-	id, ok := c.tags[t]
+func (c *searchCache) internTag(b []byte) uint32 {
+	id, ok := c.tags[string(b)]
 	if !ok {
 		id = uint32(len(c.tagList))
-		c.tags[t] = id
-		c.tagList = append(c.tagList, t)
+		c.tags[string(b)] = id
+		c.tagList = append(c.tagList, string(b))
 	}
 	return id
 }
 
-// wordIDs appends to ids the distinct words of text, interned.
-func (c *searchCache) wordIDs(ids []uint32, text string) []uint32 {
-	from := len(ids)
-	for _, s := range searchSpans(text) {
-		id, ok := c.words[s.word]
-		if !ok {
-			id = uint32(len(c.wordList))
-			c.words[s.word] = id
-			c.wordList = append(c.wordList, s.word)
-		}
-		if !slices.Contains(ids[from:], id) && len(ids)-from < 1000 {
-			ids = append(ids, id)
-		}
+func (c *searchCache) wordID(w []byte) uint32 {
+	id, ok := c.words[string(w)]
+	if !ok {
+		id = uint32(len(c.wordList))
+		c.words[string(w)] = id
+		c.wordList = append(c.wordList, string(w))
+		c.text, c.name, c.head = append(c.text, postings{}), append(c.name, postings{}), append(c.head, postings{})
 	}
-	return ids
+	return id
 }
 
-// scoreByField ranks found for terms without the database: each term
-// scores by the best place it matched, the name (10), else the summary or
-// tags (5), else elsewhere (1), and shorter names win ties. Lower is
-// better, as with the database's ranks.
-func (c *searchCache) scoreByField(found []int32, terms []searchTerm, score []float64) {
-	matched := make([][]bool, len(terms)) // by term, by word id
-	for t, term := range terms {
-		matched[t] = make([]bool, len(c.wordList))
-		for id, w := range c.wordList {
-			matched[t][id] = term.matches(w)
+// sortWords adds the words read since the last call to byWord.
+func (c *searchCache) sortWords() {
+	if len(c.byWord) == len(c.wordList) {
+		return
+	}
+	byWord := func(a, b uint32) int { return strings.Compare(c.wordList[a], c.wordList[b]) }
+	added := make([]uint32, 0, len(c.wordList)-len(c.byWord))
+	for id := len(c.byWord); id < len(c.wordList); id++ {
+		added = append(added, uint32(id))
+	}
+	slices.SortFunc(added, byWord)
+	merged := make([]uint32, 0, len(c.wordList))
+	i, j := 0, 0
+	for i < len(c.byWord) && j < len(added) {
+		if byWord(c.byWord[i], added[j]) < 0 {
+			merged, i = append(merged, c.byWord[i]), i+1
+		} else {
+			merged, j = append(merged, added[j]), j+1
 		}
 	}
-	in := func(words []uint32, matched []bool) bool {
-		for _, w := range words {
-			if matched[w] {
-				return true
-			}
-		}
-		return false
-	}
-	for i, di := range found {
-		d := &c.docs[di]
-		s := 0
-		for t := range terms {
+	c.byWord = append(append(merged, c.byWord[i:]...), added[j:]...)
+}
+
+// eachWord calls fn with each word of text, cut and lower-cased as
+// searchSpans does, in buf (returned for reuse): fn must not keep it.
+func eachWord(text, buf []byte, fn func(word []byte)) []byte {
+	buf = buf[:0]
+	for i := 0; i < len(text); {
+		if b := text[i]; b < utf8.RuneSelf {
+			i++
 			switch {
-			case in(c.nameOf(d), matched[t]):
-				s += 10
-			case in(c.headOf(d), matched[t]):
-				s += 5
-			default:
-				s++
+			case 'a' <= b && b <= 'z' || '0' <= b && b <= '9':
+				buf = append(buf, b)
+				continue
+			case 'A' <= b && b <= 'Z':
+				buf = append(buf, b+'a'-'A')
+				continue
+			}
+		} else {
+			r, size := utf8.DecodeRune(text[i:])
+			i += size
+			if isWordRune(r) {
+				buf = utf8.AppendRune(buf, unicode.ToLower(r))
+				continue
 			}
 		}
-		score[i] = -float64(s) + float64(min(d.nName, 99))/100
+		if len(buf) > 0 {
+			fn(buf)
+			buf = buf[:0]
+		}
 	}
+	if len(buf) > 0 {
+		fn(buf)
+	}
+	return buf
+}
+
+// wordsOf returns the ids of the indexed words t matches.
+func (c *searchCache) wordsOf(t searchTerm) []uint32 {
+	if !t.prefix {
+		if id, ok := c.words[t.word]; ok {
+			return []uint32{id}
+		}
+		return nil
+	}
+	lo, _ := slices.BinarySearchFunc(c.byWord, t.word, func(id uint32, w string) int { return strings.Compare(c.wordList[id], w) })
+	hi := lo
+	for hi < len(c.byWord) && strings.HasPrefix(c.wordList[c.byWord[hi]], t.word) {
+		hi++
+	}
+	return c.byWord[lo:hi]
+}
+
+// termBits returns the positions whose words in lists (text, name or head)
+// match t, dead ones included.
+func (c *searchCache) termBits(t searchTerm, lists []postings) []uint64 {
+	out := make([]uint64, len(c.alive))
+	for _, id := range c.wordsOf(t) {
+		lists[id].orInto(out)
+	}
+	return out
+}
+
+// match returns the live positions whose text matches every term.
+func (c *searchCache) match(terms []searchTerm) []uint64 {
+	out := slices.Clone(c.alive)
+	for _, t := range terms {
+		for i, w := range c.termBits(t, c.text) {
+			out[i] &= w
+		}
+	}
+	return out
+}
+
+// knows reports whether some product holds a word t matches.
+func (c *searchCache) knows(t searchTerm) bool {
+	for _, id := range c.wordsOf(t) {
+		if c.text[id].hasAlive(c.alive) {
+			return true
+		}
+	}
+	return false
 }
 
 // correct returns words with those the index does not know replaced by
-// the most frequent indexed word one edit away, or nil when it changed
+// the word one edit away that most products hold, or nil when it changed
 // nothing. Only words of four letters or more are corrected: shorter ones
 // have too many neighbours to guess from.
-func correct(ctx context.Context, db *gorm.DB, sr searcher, words []string) ([]string, error) {
+func (c *searchCache) correct(words []string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	out := append([]string(nil), words...)
 	changed := false
 	for i, w := range words {
-		if utf8.RuneCountInString(w) < 4 || utf8.RuneCountInString(w) > 24 {
+		if n := utf8.RuneCountInString(w); n < 4 || n > 24 || c.knows(termFor(w, i == len(words)-1)) {
 			continue
 		}
-		t := termFor(w, i == len(words)-1)
-		known, err := sr.knowsPrefix(ctx, db, t.word)
-		if err != nil {
-			return nil, err
-		}
-		if known {
-			continue
-		}
-		counts, err := sr.wordCounts(ctx, db, edits1(w))
-		if err != nil {
-			return nil, err
-		}
-		best, bestN := "", int64(0)
-		for c, n := range counts {
-			if utf8.RuneCountInString(c) < 4 {
-				continue // "hand" is not a typo of "and"
+		best, bestN := "", 0
+		for _, e := range edits1(w) {
+			id, ok := c.words[e]
+			if !ok || utf8.RuneCountInString(e) < 4 { // "hand" is not a typo of "and"
+				continue
 			}
-			if n > bestN || (n == bestN && c < best) {
-				best, bestN = c, n
+			if n := c.text[id].countAlive(c.alive); n > bestN || (n == bestN && n > 0 && e < best) {
+				best, bestN = e, n
 			}
 		}
 		if best != "" {
@@ -1306,9 +1745,9 @@ func correct(ctx context.Context, db *gorm.DB, sr searcher, words []string) ([]s
 		}
 	}
 	if !changed {
-		return nil, nil
+		return nil
 	}
-	return out, nil
+	return out
 }
 
 // edits1 lists the words one edit away from w: a letter deleted, two
@@ -1463,5 +1902,10 @@ func (s *Store) SetProductUsage(ctx context.Context, productID uint, usage int64
 // WarmSearch loads the search cache, so the first search after a start does
 // not pay for it (about a second at 100,000 products).
 func (s *Store) WarmSearch(ctx context.Context) error {
-	return s.searchCache().refresh(ctx, s.DB.WithContext(ctx))
+	db := s.DB.WithContext(ctx)
+	names, _, _, err := readSearchNames(db)
+	if err != nil {
+		return err
+	}
+	return s.searchCache().refresh(ctx, db, names)
 }

@@ -7,10 +7,12 @@ import (
 	"gorm.io/gorm"
 )
 
-// postgresSearch matches with search_docs.document, a tsvector generated
-// from the row's text with weights A (name), B (summary, tags), C
-// (description, ports, columns, glossary terms) and D (domain and team
-// names), under a GIN index (migration 0003_search).
+// postgresSearch ranks small results with ts_rank over
+// search_docs.document, a tsvector generated from the row's text with
+// weights A (name), B (summary, tags), C (description, ports, columns,
+// glossary terms) and D (domain and team names), under a GIN index
+// (migration 0003_search). Matching itself runs over searchCache; the
+// table search_words, which a trigger still keeps, is no longer read.
 type postgresSearch struct{}
 
 // postgresWeights are ts_rank's weights of D, C, B and A.
@@ -31,25 +33,9 @@ func (postgresSearch) query(terms []searchTerm) string {
 	return strings.Join(parts, " & ")
 }
 
-// matches reads the ids from the GIN index and the narrow heap of
-// search_docs (its text and tsvector are stored out of line). For a word in
-// half the catalog the planner prefers a sequential scan, not knowing that
-// it then reads and tests every document from TOAST storage, ten times
-// slower: it is told not to.
-func (q postgresSearch) matches(ctx context.Context, db *gorm.DB, terms []searchTerm) ([]uint, error) {
-	var ids *string
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
-			return err
-		}
-		return tx.Raw("SELECT string_agg(product_id::text, ',') FROM search_docs WHERE document @@ CAST(? AS tsquery)",
-			q.query(terms)).Scan(&ids).Error
-	})
-	return parseIDs(ids), err
-}
-
-// rankLimit: ts_rank reads each match's whole tsvector from TOAST storage.
-func (postgresSearch) rankLimit() int { return 1000 }
+// rankLimit: ts_rank reads each match's whole tsvector from TOAST
+// storage, 5 to 25 µs a match, so 200 matches cost up to 5 ms.
+func (postgresSearch) rankLimit() int { return 200 }
 
 func (q postgresSearch) rank(ctx context.Context, db *gorm.DB, terms []searchTerm) (map[uint]float64, error) {
 	var rows []struct {
@@ -64,29 +50,6 @@ func (q postgresSearch) rank(ctx context.Context, db *gorm.DB, terms []searchTer
 		ranks[r.ProductID] = r.Rank
 	}
 	return ranks, err
-}
-
-// wordCounts reads search_words, which a trigger on search_docs keeps.
-func (postgresSearch) wordCounts(ctx context.Context, db *gorm.DB, words []string) (map[string]int64, error) {
-	var rows []struct {
-		Word string
-		Docs int64
-	}
-	if err := db.WithContext(ctx).Raw("SELECT word, docs FROM search_words WHERE word IN ? AND docs > 0", words).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		out[r.Word] = r.Docs
-	}
-	return out, nil
-}
-
-func (postgresSearch) knowsPrefix(ctx context.Context, db *gorm.DB, prefix string) (bool, error) {
-	var words []string
-	err := db.WithContext(ctx).Raw("SELECT word FROM search_words WHERE word >= ? AND word < ? AND docs > 0 LIMIT 1",
-		prefix, prefix+string(rune(0x10FFFF))).Scan(&words).Error
-	return len(words) > 0, err
 }
 
 // analyze refreshes the statistics of the tables the index is built from:

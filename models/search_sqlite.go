@@ -7,9 +7,10 @@ import (
 	"gorm.io/gorm"
 )
 
-// sqliteSearch matches with the FTS5 table search_fts, an index over
-// search_docs' text kept in sync by triggers (migration 0003_search), and
-// ranks with bm25.
+// sqliteSearch ranks small results with bm25 over the FTS5 table
+// search_fts, an index over search_docs' text kept in sync by triggers
+// (migration 0003_search). Matching itself runs over searchCache; the
+// fts5vocab table search_vocab is no longer read.
 type sqliteSearch struct{}
 
 // sqliteWeights are the bm25 weights of search_fts' columns: name,
@@ -31,14 +32,9 @@ func (sqliteSearch) query(terms []searchTerm) string {
 	return strings.Join(parts, " AND ")
 }
 
-func (q sqliteSearch) matches(ctx context.Context, db *gorm.DB, terms []searchTerm) ([]uint, error) {
-	var ids *string
-	err := db.WithContext(ctx).Raw("SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?", q.query(terms)).Scan(&ids).Error
-	return parseIDs(ids), err
-}
-
-// rankLimit: bm25 and the row that carries it cost about 3.5 µs a match.
-func (sqliteSearch) rankLimit() int { return 1500 }
+// rankLimit: bm25 and the row that carries it cost 3 to 25 µs a match
+// (more for common words and for several), so 200 matches cost up to 5 ms.
+func (sqliteSearch) rankLimit() int { return 200 }
 
 func (q sqliteSearch) rank(ctx context.Context, db *gorm.DB, terms []searchTerm) (map[uint]float64, error) {
 	rows, err := db.WithContext(ctx).Raw("SELECT rowid, bm25(search_fts, "+sqliteWeights+") FROM search_fts WHERE search_fts MATCH ?",
@@ -57,30 +53,6 @@ func (q sqliteSearch) rank(ctx context.Context, db *gorm.DB, terms []searchTerm)
 		ranks[id] = rank
 	}
 	return ranks, rows.Err()
-}
-
-// wordCounts reads the FTS5 vocabulary (search_vocab, an fts5vocab table),
-// which FTS5 keeps up to date by itself.
-func (sqliteSearch) wordCounts(ctx context.Context, db *gorm.DB, words []string) (map[string]int64, error) {
-	var rows []struct {
-		Term string
-		Doc  int64
-	}
-	if err := db.WithContext(ctx).Raw("SELECT term, doc FROM search_vocab WHERE term IN ?", words).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		out[r.Term] = r.Doc
-	}
-	return out, nil
-}
-
-func (sqliteSearch) knowsPrefix(ctx context.Context, db *gorm.DB, prefix string) (bool, error) {
-	var terms []string
-	err := db.WithContext(ctx).Raw("SELECT term FROM search_vocab WHERE term >= ? AND term < ? LIMIT 1",
-		prefix, prefix+string(rune(0x10FFFF))).Scan(&terms).Error
-	return len(terms) > 0, err
 }
 
 // optimize merges the FTS5 index into one segment, which makes queries

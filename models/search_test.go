@@ -512,6 +512,11 @@ func TestSearchFollowsChanges(t *testing.T) {
 			t.Errorf("published after publishing the draft: %d, want 6", res.Total)
 		}
 
+		// Searched before each rename, so a remembered answer would show.
+		want("360", "customer/profiles")
+		want("supply chain", "supply-chain/footfall", "supply-chain/shipments", "supply-chain/warehouse-positions")
+		want("shopper", "customer/profiles", "sales/orders")
+
 		profiles, err := w.s.TeamBySlug(w.ctx, "customer", "profiles")
 		if err != nil {
 			t.Fatal(err)
@@ -674,6 +679,117 @@ func TestSearchRanksBroadQueries(t *testing.T) {
 		for _, h := range res.Hits {
 			if !strings.Contains(strings.ToLower(h.Name), "cust") {
 				t.Errorf("%q on the first page of %d results, without the word in its name", h.Name, res.Total)
+			}
+		}
+	})
+}
+
+// TestSearchCacheAfterWrites compares, after each of a series of writes,
+// the searches of a store whose cache followed every write with those of a
+// new store, which reads the whole index afresh: hits, totals, facets and
+// suggestions must be the same.
+func TestSearchCacheAfterWrites(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w := newSearchWorld(t, db)
+		queries := []models.SearchQuery{
+			{}, {Sort: models.SortName}, {Text: "shop"}, {Text: "hourly"}, {Text: "customer"}, {Text: "orders", Sort: models.SortUpdated},
+			{Text: "wa"}, {Text: "shopper"}, {Text: "custmer"}, {Text: "warehouse units"}, {Text: "sales"}, {Text: "returns"},
+			{Text: "shop", Tags: []string{"core"}, Domains: []string{"sales"}}, {Tags: []string{"delivery", "kpi"}},
+			{Statuses: []string{models.StatusDraft}}, {Text: "ledger"}, {Text: "revision"},
+		}
+		users := []*models.User{w.outsider, w.owner, w.admin}
+		check := func(step string) {
+			t.Helper()
+			fresh := models.NewStore(db)
+			for _, u := range users {
+				for _, q := range queries {
+					got, err := w.s.SearchProducts(w.ctx, u, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := fresh.SearchProducts(w.ctx, u, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(refs(got), refs(want)) || got.Total != want.Total || got.Suggestion != want.Suggestion ||
+						!reflect.DeepEqual(got.Facets, want.Facets) {
+						t.Errorf("%s, %s searching %+v:\n got %v (%d, %q) %v\nwant %v (%d, %q) %v", step, u.Email, q,
+							refs(got), got.Total, got.Suggestion, got.Facets, refs(want), want.Total, want.Suggestion, want.Facets)
+					}
+				}
+			}
+		}
+		check("at first")
+
+		update := func(ref string, change func(in *models.ProductInput)) {
+			t.Helper()
+			p, err := w.s.ProductBySlug(w.ctx, strings.Split(ref, "/")[0], strings.Split(ref, "/")[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := w.s.InputOf(w.ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			change(&in)
+			if _, err := w.s.UpdateProduct(w.ctx, w.admin, p, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 12 {
+			update("supply-chain/stock", func(in *models.ProductInput) {
+				in.Summary = fmt.Sprintf("Units in every warehouse, revision %d.", i)
+				in.Tags = []string{"core", fmt.Sprintf("rev-%d", i%3)}
+			})
+			check(fmt.Sprintf("after revision %d", i))
+		}
+		update("sales/orders", func(in *models.ProductInput) {
+			in.Name, in.Description = "Order ledger", "Every order, as the ledger books it."
+			in.OutputPorts[0].Columns[1].Term = ""
+		})
+		check("after renaming orders")
+		update("supply-chain/footfall", func(in *models.ProductInput) { in.Team = "logistics"; in.Tags = []string{"delivery"} })
+		check("after moving footfall to another team")
+		if _, err := w.s.SetProductStatus(w.ctx, w.owner, w.products["sales/refunds"], models.StatusPublished, ""); err != nil {
+			t.Fatal(err)
+		}
+		check("after publishing the draft")
+		if err := w.s.SetProductUsage(w.ctx, w.products["customer/profiles"].ID, 3); err != nil {
+			t.Fatal(err)
+		}
+		check("after recording usage")
+		if _, err := w.s.UpdateDomain(w.ctx, w.admin, "sales", models.DomainInput{Slug: "sales", Name: "Retail Sales"}); err != nil {
+			t.Fatal(err)
+		}
+		check("after renaming a domain")
+		if _, err := w.s.UpdateTerm(w.ctx, w.admin, w.term, models.TermInput{Slug: "customer", Name: "Customer",
+			Definition: w.term.Definition, Synonyms: "client, shopper, warehouse"}); err != nil {
+			t.Fatal(err)
+		}
+		check("after changing a glossary term")
+		if err := w.s.ReindexAll(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after reindexing")
+	})
+}
+
+// TestSearchWordsOfAnyScript checks that the words of a product's text
+// are cut and lower-cased as the words of a query are: each word of the
+// text, typed as it is written, finds the product.
+func TestSearchWordsOfAnyScript(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w := newSearchWorld(t, db)
+		text := "Ørders ÜBER-Straße café e\u0301t\u00e9 İstanbul ǅemal ΣΟΦΊΑ 日本語のデータ x² ﬁnance Ⓐnd naïve_fold 𞤀𞤁 a\u200bb"
+		in := models.ProductInput{Slug: "unicode", Name: "Unicode words", Team: "orders", Classification: models.ClassInternal,
+			Summary: "Words of many scripts.", Description: text}
+		if _, err := w.s.CreateProduct(w.ctx, w.admin, "sales", in); err != nil {
+			t.Fatal(err)
+		}
+		for _, word := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '-' || r == '_' }) {
+			res := w.search(t, w.admin, models.SearchQuery{Text: word}) // a draft, which admins see
+			if !slices.Contains(refs(res), "sales/unicode") {
+				t.Errorf("%q finds %v, want sales/unicode among them", word, refs(res))
 			}
 		}
 	})
