@@ -651,6 +651,9 @@ func (s *Store) grant(ctx context.Context, tx *gorm.DB, r *AccessRequest, now ti
 		return err
 	}
 	g.Product = r.Product
+	if err := s.refreshUsage(tx, r.ProductID); err != nil {
+		return err
+	}
 	if r.RenewalOfID != nil {
 		res := tx.Model(&Grant{}).Where("id = ? AND status = ?", *r.RenewalOfID, GrantActive).
 			Updates(map[string]any{"status": GrantRenewed, "ended_at": now, "end_reason": fmt.Sprintf("Renewed by grant %d.", g.ID)})
@@ -807,6 +810,9 @@ func (s *Store) RevokeGrant(ctx context.Context, actor *User, id uint, reason st
 		if err := tx.Model(&Grant{}).Where("id = ?", g.ID).Updates(map[string]any{
 			"status": GrantRevoked, "ended_at": now, "ended_by_id": actor.ID, "end_reason": reason,
 			"review_requested_at": nil}).Error; err != nil {
+			return err
+		}
+		if err := s.refreshUsage(tx, g.ProductID); err != nil {
 			return err
 		}
 		if err := s.auditObject(ctx, tx, actor, "access.revoke", "grant", g.ref(),
@@ -1221,6 +1227,9 @@ func (s *Store) SweepAccess(ctx context.Context) (SweepReport, error) {
 				"status": GrantExpired, "ended_at": g.ExpiresAt, "review_requested_at": nil}).Error; err != nil {
 				return false, err
 			}
+			if err := s.refreshUsage(tx, g.ProductID); err != nil {
+				return false, err
+			}
 			if err := s.auditObject(ctx, tx, nil, "access.expire", "grant", g.ref(),
 				map[string]any{"status": GrantActive}, map[string]any{"status": GrantExpired, "holder": g.User.Email}); err != nil {
 				return false, err
@@ -1372,4 +1381,20 @@ func (p AccessPolicy) ApprovalsText() string {
 		return "Needs " + plural(p.StewardApprovals, "a governance steward's approval.", "%d stewards' approvals.")
 	}
 	return "Needs " + plural(p.OwnerApprovals, "a product owner's approval.", "%d product owners' approvals, from different people.")
+}
+
+// refreshUsage sets a product's usage score, by which the marketplace sorts
+// "most used", to the number of people holding an active grant on it now.
+// Query history will add to it.
+func (s *Store) refreshUsage(tx *gorm.DB, productID uint) error {
+	var holders int64
+	if err := tx.Model(&Grant{}).Where("product_id = ? AND status = ? AND expires_at > ?", productID, GrantActive, s.now()).
+		Distinct("user_id").Count(&holders).Error; err != nil {
+		return err
+	}
+	if err := bumpIndexVersion(tx); err != nil {
+		return err
+	}
+	return tx.Exec("UPDATE search_docs SET usage_score = ?, version = (SELECT version FROM search_state) WHERE product_id = ?",
+		holders, productID).Error
 }

@@ -129,6 +129,17 @@ func TestRestrictedRequestFourEyes(t *testing.T) {
 		if err != nil || got == nil || got.ID != g.ID {
 			t.Fatalf("with the grant: %v, %v", got, err)
 		}
+		usage := func() int64 {
+			var n int64
+			db.Raw("SELECT usage_score FROM search_docs WHERE product_id = ?", p.ID).Scan(&n)
+			return n
+		}
+		if n := usage(); n != 1 {
+			t.Errorf("usage score with one holder: %d", n)
+		}
+		if res, err := f.s.SearchProducts(f.ctx, f.analyst, models.SearchQuery{Sort: models.SortUsage}); err != nil || len(res.Hits) == 0 || res.Hits[0].ID != p.ID {
+			t.Errorf("most used first: %v (%v)", res, err)
+		}
 		if _, err := f.s.CheckAccess(f.ctx, f.analyst, p, "events"); err == nil {
 			t.Errorf("the grant for port daily opened port events too")
 		}
@@ -153,6 +164,9 @@ func TestRestrictedRequestFourEyes(t *testing.T) {
 		g, err = f.s.RevokeGrant(f.ctx, f.owner, g.ID, "The churn project ended.")
 		if err != nil || g.Status != models.GrantRevoked || g.EndReason != "The churn project ended." {
 			t.Fatalf("revoke: %+v, %v", g, err)
+		}
+		if n := usage(); n != 0 {
+			t.Errorf("usage score after revocation: %d", n)
 		}
 		if _, err := f.s.CheckAccess(f.ctx, f.analyst, p, "daily"); err == nil {
 			t.Fatalf("access survived revocation")
