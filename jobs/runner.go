@@ -17,6 +17,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
+	"plaza/lake"
 	"plaza/models"
 )
 
@@ -25,6 +26,8 @@ type Config struct {
 	BaseURL string       // Plaza's public URL: links in emails are made absolute with it
 	SMTP    *SMTP        // where email goes; nil: none is queued or sent
 	Logger  *slog.Logger // job runs that changed something, and River's warnings; nil: silent
+	Lake    *lake.Lake   // with Sandbox: pipelines run, on schedule and on demand
+	Sandbox *lake.Sandbox
 
 	fast bool // tests: no start-up jitter, poll for jobs ten times a second
 }
@@ -73,9 +76,19 @@ func Start(ctx context.Context, store *models.Store, cfg Config) (*Runner, error
 		periodic = append(periodic, river.NewPeriodicJob(every, func() (river.JobArgs, *river.InsertOpts) { return MailArgs{}, nil },
 			&river.PeriodicJobOpts{ID: MailArgs{}.Kind(), RunOnStart: true}))
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+	if cfg.Lake != nil && cfg.Sandbox != nil {
+		// Two runs at a time: each has its own sandbox and memory limit.
+		queues[queuePipelines] = river.QueueConfig{MaxWorkers: 2}
+		river.AddWorker(workers, &pipelineWorker{store: store, lake: cfg.Lake, sandbox: cfg.Sandbox, log: log, enqueue: r.Enqueue})
+		river.AddWorker(workers, &scheduleWorker{store: store, lake: cfg.Lake, log: log, enqueue: r.Enqueue})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(15*time.Second),
+			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+			&river.PeriodicJobOpts{ID: ScheduleArgs{}.Kind(), RunOnStart: true}))
+	}
 	rc := &river.Config{
 		Logger:       slog.New(minLevel{log.Handler(), slog.LevelWarn}),
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Queues:       queues,
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		// A job whose process died stays "running", and blocks the next
@@ -142,6 +155,15 @@ func (r *Runner) Stop(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("jobs: stop: %w", err)
+	}
+	return nil
+}
+
+// Enqueue starts the River job of a queued run (models.Store.EnqueueRun
+// recorded it).
+func (r *Runner) Enqueue(ctx context.Context, runID uint) error {
+	if _, err := r.client.Insert(ctx, PipelineRunArgs{RunID: runID}, nil); err != nil {
+		return fmt.Errorf("jobs: enqueue run %d: %w", runID, err)
 	}
 	return nil
 }

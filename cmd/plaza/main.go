@@ -72,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return token(ctx, args, stdout)
 	case "audit":
 		return audit(ctx, args, stdout)
+	case "__sandbox": // hidden: a child that runs user SQL for lake.Sandbox
+		lake.SandboxMain() // exits
+		return nil
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plaza", version)
 		return nil
@@ -155,10 +158,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// User SQL (pipelines, checks, previews) runs in child processes of
+	// this same binary: see lake/sandbox.go.
+	sandbox := lake.NewSandbox(lake.SandboxConfig{ScratchDir: lk.SandboxScratchDir()})
+	defer sandbox.Close()
+	runner, err := jobs.Start(ctx, store, jobs.Config{BaseURL: c.BaseURL, SMTP: c.SMTP, Logger: log, Lake: lk, Sandbox: sandbox})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the server: no request can queue email or runs any more.
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := runner.Stop(stopCtx); err != nil {
+			log.Warn("stop the jobs", "err", err)
+		}
+	}()
 	srv, err := handlers.New(store, lk, handlers.Options{
 		BaseURL: c.BaseURL, Demo: c.Demo, DevLogin: c.DevLogin, AdminEmails: c.AdminEmails,
 		SessionSecret: key, SecureCookies: strings.HasPrefix(c.BaseURL, "https://"),
-		Version: version, Providers: c.Providers, Logger: log,
+		Version: version, Providers: c.Providers, Logger: log, Runs: runner,
 	})
 	if err != nil {
 		return err
@@ -167,19 +186,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	runner, err := jobs.Start(ctx, store, jobs.Config{BaseURL: c.BaseURL, SMTP: c.SMTP, Logger: log})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer func() {
-		// After the server: no request can queue email any more.
-		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := runner.Stop(stopCtx); err != nil {
-			log.Warn("stop the jobs", "err", err)
-		}
-	}()
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

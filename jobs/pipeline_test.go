@@ -1,0 +1,205 @@
+package jobs
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	"plaza/lake"
+	"plaza/models"
+	"plaza/models/dbtest"
+)
+
+// sandboxChildEnv makes the test binary act as the sandbox's child.
+const sandboxChildEnv = "PLAZA_SANDBOX_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(sandboxChildEnv) == "1" {
+		lake.SandboxMain()
+	}
+	os.Exit(m.Run())
+}
+
+// lakeCompany is company with a lake holding landing orders, a sandbox, and
+// a pipeline that builds the product's orders port from them, checked by
+// two rules.
+type lakeCompany struct {
+	*company
+	lake     *lake.Lake
+	sandbox  *lake.Sandbox
+	pipeline *models.Pipeline
+}
+
+func newLakeCompany(t *testing.T, db *gorm.DB, csv string) *lakeCompany {
+	t.Helper()
+	c := &lakeCompany{company: newCompany(t, db)}
+	var err error
+	if c.lake, err = lake.Open(filepath.Join(t.TempDir(), "lake")); err != nil {
+		t.Fatal(err)
+	}
+	c.writeLanding(t, csv)
+	c.sandbox = lake.NewSandbox(lake.SandboxConfig{Pool: 1, ScratchDir: c.lake.SandboxScratchDir(), Command: func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = []string{sandboxChildEnv + "=1"}
+		return cmd
+	}})
+	t.Cleanup(func() { c.sandbox.Close() })
+	in, err := c.store.InputOf(c.ctx, c.product)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Quality = []models.QualityRuleInput{
+		{Port: "orders", Column: "order_id", Kind: "unique", Description: "One row per order.", Blocking: true},
+		{Port: "orders", Kind: "row_count", Description: "At least one order.", Spec: `{"min":1}`},
+	}
+	if c.product, err = c.store.UpdateProduct(c.ctx, c.owner, c.product, in); err != nil {
+		t.Fatal(err)
+	}
+	c.pipeline, err = c.store.SavePipeline(c.ctx, c.owner, c.product, models.PipelineSpec{
+		Port: "orders", SQL: "SELECT order_id FROM raw_orders WHERE order_id IS NOT NULL",
+		Inputs: []models.PipelineInputSpec{{Name: "raw_orders", Landing: "shop/orders-*.csv"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *lakeCompany) writeLanding(t *testing.T, csv string) {
+	t.Helper()
+	path, err := c.lake.LandingPath("sales", "shop", "orders-1.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(csv), 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c *lakeCompany) startWithLake(t *testing.T) *Runner {
+	t.Helper()
+	r, err := Start(c.ctx, c.store, Config{BaseURL: baseURL, fast: true, Lake: c.lake, Sandbox: c.sandbox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop(t.Context()) })
+	return r
+}
+
+// runNow enqueues a run as the owner and waits for its job to finish.
+func (c *lakeCompany) runNow(t *testing.T, r *Runner, req models.RunRequest) *models.Run {
+	t.Helper()
+	events, cancel := r.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	defer cancel()
+	if req.Trigger == "" {
+		req.Trigger = models.TriggerManual
+	}
+	run, err := c.store.EnqueueRun(c.ctx, c.owner, c.pipeline, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Enqueue(c.ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Job.Kind != (PipelineRunArgs{}).Kind() {
+				continue
+			}
+			got, err := c.store.RunByID(c.ctx, run.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Active() {
+				return got
+			}
+		case <-deadline:
+			got, _ := c.store.RunByID(c.ctx, run.ID)
+			t.Fatalf("run %d still %s after a minute; log:\n%s", run.ID, got.Status, got.Log)
+		}
+	}
+}
+
+// TestPipelineRunPublishesAndGates runs a pipeline through River and the
+// sandbox: a good run publishes a current snapshot the lake holds; a
+// failing blocking check and a schema drift each leave it current; an
+// accepted drift publishes and adopts the new schema.
+func TestPipelineRunPublishesAndGates(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		c := newLakeCompany(t, db, "order_id,amount\nA1,10\nA2,20\nA3,30\n")
+		r := c.startWithLake(t)
+
+		run := c.runNow(t, r, models.RunRequest{})
+		if run.Status != models.RunSucceeded || run.Rows != 3 || run.ChecksPassed != 2 || run.SnapshotID == nil {
+			t.Fatalf("first run: %s rows %d checks %d/%d error %q\n%s", run.Status, run.Rows, run.ChecksPassed, run.ChecksFailed, run.Error, run.Log)
+		}
+		first, err := c.store.CurrentSnapshot(c.ctx, c.product.ID, "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := c.lake.SnapshotFiles("sales", "daily-orders", "orders", first.Name)
+		if err != nil || len(files) != 1 {
+			t.Fatalf("snapshot files: %v, %v", files, err)
+		}
+		for _, want := range []string{"Input raw_orders: 1 landing files", "Wrote 3 rows", `Check "One row per order." (unique, blocking): passed.`, "Published snapshot"} {
+			if !strings.Contains(run.Log, want) {
+				t.Errorf("log lacks %q:\n%s", want, run.Log)
+			}
+		}
+
+		// A duplicate order fails the blocking check: nothing is published.
+		c.writeLanding(t, "order_id,amount\nA1,10\nA1,11\n")
+		run = c.runNow(t, r, models.RunRequest{})
+		if run.Status != models.RunFailed || run.ChecksFailed != 1 || !strings.Contains(run.Error, "Blocking checks failed: One row per order.") {
+			t.Fatalf("duplicate run: %s %q\n%s", run.Status, run.Error, run.Log)
+		}
+		got, _ := c.store.RunByID(c.ctx, run.ID)
+		if len(got.Checks) != 2 || got.Checks[0].Passed || got.Checks[0].FailingRows != 1 || !strings.Contains(got.Checks[0].Sample, `"A1"`) {
+			t.Errorf("check results %+v", got.Checks)
+		}
+		if cur, _ := c.store.CurrentSnapshot(c.ctx, c.product.ID, "orders"); cur.ID != first.ID {
+			t.Errorf("a failed run changed the current snapshot")
+		}
+
+		// A new column is a drift: refused, then accepted on request.
+		c.writeLanding(t, "order_id,amount\nB1,10\n")
+		spec := c.pipeline.Spec()
+		spec.SQL = "SELECT order_id, amount FROM raw_orders"
+		if c.pipeline, err = c.store.SavePipeline(c.ctx, c.owner, c.product, spec); err != nil {
+			t.Fatal(err)
+		}
+		run = c.runNow(t, r, models.RunRequest{})
+		if run.Status != models.RunFailed || !strings.Contains(run.Error, "column amount (integer) is new") {
+			t.Fatalf("drift run: %s %q", run.Status, run.Error)
+		}
+		run = c.runNow(t, r, models.RunRequest{AcceptSchema: true})
+		if run.Status != models.RunSucceeded {
+			t.Fatalf("accepted drift: %s %q\n%s", run.Status, run.Error, run.Log)
+		}
+		p, _ := c.store.ProductByID(c.ctx, c.product.ID)
+		if cols := p.OutputPorts[0].Columns; len(cols) != 2 || cols[1].Name != "amount" || cols[1].Type != "integer" || p.Version != "1.1.0" {
+			t.Errorf("after accepting: version %s, columns %+v", p.Version, cols)
+		}
+
+		// A mistake in the SQL fails at once, without retries.
+		spec.SQL = "SELECT order_idd FROM raw_orders"
+		if c.pipeline, err = c.store.SavePipeline(c.ctx, c.owner, c.product, spec); err != nil {
+			t.Fatal(err)
+		}
+		run = c.runNow(t, r, models.RunRequest{})
+		if run.Status != models.RunFailed || !strings.Contains(run.Error, "The SQL failed") || run.Attempt != 1 {
+			t.Fatalf("bad SQL: %s attempt %d %q", run.Status, run.Attempt, run.Error)
+		}
+	})
+}
