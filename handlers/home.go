@@ -14,7 +14,6 @@ type comingPage struct {
 }
 
 var comingPages = map[string]comingPage{
-	"/pipelines":  {views.NavPipelines, "Pipelines", "Build and publish data products", "Define SQL pipelines over your landing files and upstream products; Plaza runs them, checks quality and publishes snapshots."},
 	"/query":      {views.NavQuery, "Query", "SQL across the products you may read", "A workbench to join data products from several domains, limited to your active grants."},
 	"/dashboards": {views.NavDashboards, "Dashboards", "Ownership, quality and usage", "See where ownership is missing, where quality slips and which products are used."},
 }

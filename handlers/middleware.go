@@ -115,8 +115,10 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 // it authenticates with bearer tokens, which a browser never sends on its own.
 func (s *Server) csrf() echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        isAPI,
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		Skipper: isAPI,
+		// The query comes before the form so that a streamed upload (a
+		// multipart body) is not read whole to find the token.
+		TokenLookup:    "header:X-CSRF-Token,query:_csrf,form:_csrf",
 		ContextKey:     ctxCSRF,
 		CookieName:     "plaza_csrf",
 		CookiePath:     "/",

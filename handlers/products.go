@@ -73,6 +73,10 @@ func (s *Server) ProductShow(c echo.Context) error {
 	if d.History, err = s.Store.ProductHistory(ctx, p, 20); err != nil {
 		return err
 	}
+	if d.Freshness, err = s.Store.ProductFreshness(ctx, p); err != nil {
+		return err
+	}
+	d.Now = s.Store.Now()
 	view, err := s.Store.AccessOf(ctx, u, scope, p)
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func (s *Server) routes(e *echo.Echo) {
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
 		}),
-		middleware.BodyLimit("4M"),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "4M", Skipper: isUpload}),
 		s.csrf(),
 		s.authenticate,
 	)
@@ -97,12 +97,30 @@ func (s *Server) routes(e *echo.Echo) {
 	app.GET("/notifications", s.NotificationsPage)
 	app.GET("/notifications/:id/open", s.NotificationOpen)
 	app.POST("/notifications/read", s.NotificationsReadAll)
+	// Landing folders: a domain's team members and admins (checked per domain).
+	app.GET("/landing", s.LandingIndex)
+	app.GET("/landing/:domain", s.LandingShow)
+	app.POST("/landing/:domain", s.LandingUpload)
+	app.POST("/landing/:domain/remove", s.LandingRemove)
+	app.GET("/landing/:domain/stats", s.LandingStats)
+	app.GET("/landing/:domain/file", s.LandingFile)
 	app.GET("/glossary", s.GlossaryIndex)
 	app.GET("/glossary/new", s.TermNew)
 	app.POST("/glossary", s.TermCreate)
 	app.GET("/glossary/:domain/:term", s.TermShow)
 	app.GET("/glossary/:domain/:term/edit", s.TermEdit)
 	app.POST("/glossary/:domain/:term", s.TermUpdate)
+	// Pipelines: readable by everyone who can see the product (drafts only
+	// by its team); defining is for the team's owners and admins, running
+	// and cancelling for its members and admins, checked in models.
+	app.GET("/pipelines", s.PipelinesIndex)
+	app.GET("/products/:domain/:product/pipelines/:port", s.PipelineForm)
+	app.POST("/products/:domain/:product/pipelines/:port", s.PipelineSave)
+	app.GET("/pipelines/:id", s.PipelineShow)
+	app.POST("/pipelines/:id/runs", s.PipelineRun)
+	app.GET("/runs/:id", s.RunShow)
+	app.GET("/runs/:id/log", s.RunLog)
+	app.POST("/runs/:id/cancel", s.RunCancel)
 	app.GET("/profile", s.Profile)
 	app.POST("/profile/tokens", s.TokenCreate)
 	app.POST("/profile/tokens/:id/revoke", s.TokenRevoke)

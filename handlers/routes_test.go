@@ -88,6 +88,13 @@ var routeRules = map[string]routeRule{
 	"GET /glossary/:domain/:term":                     {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /glossary/:domain/:term/edit":                {want: [5]int{see, denied, denied, ok, ok}},
 	"POST /glossary/:domain/:term":                    {form: f("name", "Walk term", "slug", walkTerm, "definition", "Changed."), want: [5]int{unauth, denied, denied, see, see}},
+	"GET /products/:domain/:product/pipelines/:port":  {want: [5]int{see, denied, denied, ok, ok}},
+	"POST /products/:domain/:product/pipelines/:port": {form: walkPipelineForm(), want: [5]int{unauth, denied, denied, see, see}},
+	"GET /pipelines/:id":                              {want: [5]int{see, ok, ok, ok, ok}},
+	"POST /pipelines/:id/runs":                        {want: [5]int{unauth, denied, see, see, see}},
+	"GET /runs/:id":                                   {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /runs/:id/log":                               {want: [5]int{see, ok, ok, ok, ok}},
+	"POST /runs/:id/cancel":                           {want: [5]int{unauth, denied, see, see, see}},
 	"GET /profile":                                    {want: [5]int{see, ok, ok, ok, ok}},
 	"POST /profile/tokens":                            {form: f("name", "script"), want: [5]int{unauth, created, created, created, created}},
 	"POST /profile/tokens/:id/revoke":                 {want: [5]int{unauth, see, see, see, see}},
@@ -132,6 +139,13 @@ var routeRules = map[string]routeRule{
 	"POST /admin/domains/:domain/stewards/:id/remove": {want: [5]int{unauth, denied, denied, denied, see}},
 	"GET /admin/audit.csv":                            {want: [5]int{see, denied, denied, denied, ok}},
 	"GET /admin/audit/verify":                         {want: [5]int{see, denied, denied, denied, ok}},
+	// Landing: the sales domain's team members and admins.
+	"GET /landing":                 {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /landing/:domain":         {want: [5]int{see, denied, ok, ok, ok}},
+	"POST /landing/:domain":        {form: f("folder", "x"), want: [5]int{unauth, denied, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest}},
+	"POST /landing/:domain/remove": {form: f("path", "nope.csv"), want: [5]int{unauth, denied, missing, missing, missing}},
+	"GET /landing/:domain/stats":   {want: [5]int{see, denied, missing, missing, missing}},
+	"GET /landing/:domain/file":    {want: [5]int{see, denied, missing, missing, missing}},
 	// API: bearer tokens; anonymous means no token.
 	"GET /api/v1/openapi.json":                                  {want: [5]int{ok, ok, ok, ok, ok}},
 	"GET /api/v1/me":                                            {want: [5]int{unauth, ok, ok, ok, ok}},
@@ -279,6 +293,10 @@ func (e *env) fillParams(pattern, email string) string {
 			id = e.accessRequest(e.t, walkRequester, "sales/"+walkProduct).ID
 		case strings.HasPrefix(path, "/api/v1/grants/"):
 			id = e.grantFor(e.t, walkRequester, "sales/"+walkProduct).ID
+		case strings.HasPrefix(path, "/pipelines/"):
+			id = e.walkPipeline(e.t).ID
+		case strings.HasPrefix(path, "/runs/"):
+			id = e.walkRun(e.t).ID
 		}
 		path = strings.Replace(path, ":id", strconv.FormatUint(uint64(id), 10), 1)
 	}

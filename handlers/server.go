@@ -33,7 +33,9 @@ type Options struct {
 	Version       string
 	Providers     []ProviderConfig
 	Logger        *slog.Logger
-	Runs          RunQueue // starts pipeline runs; nil: runs stay queued (tests without jobs)
+	Runs          RunQueue      // starts pipeline runs; nil: runs stay queued (tests without jobs)
+	Sandbox       *lake.Sandbox // reads landing files for their schema and preview; nil: not shown
+	MaxUpload     int64         // largest landing upload in bytes; 0: 1 GiB
 }
 
 // RunQueue starts the job of a run that models.Store.EnqueueRun recorded
@@ -44,14 +46,15 @@ type RunQueue interface {
 
 // Server holds the dependencies every handler needs.
 type Server struct {
-	Store     *models.Store
-	Lake      *lake.Lake
-	Opts      Options
-	cookies   *securecookie.SecureCookie
-	providers []providerEntry
-	registry  *prometheus.Registry
-	log       *slog.Logger
-	echo      *echo.Echo
+	Store        *models.Store
+	Lake         *lake.Lake
+	Opts         Options
+	cookies      *securecookie.SecureCookie
+	providers    []providerEntry
+	registry     *prometheus.Registry
+	landingStats landingStatsCache
+	log          *slog.Logger
+	echo         *echo.Echo
 }
 
 // New builds a Server; it fails when the options cannot work (a short

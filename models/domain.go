@@ -260,3 +260,34 @@ func (s *Store) RemoveDomain(ctx context.Context, actor *User, slug string) (Rem
 	}
 	return outcome, nil
 }
+
+// DomainScope is u's scope in a domain as a whole (its glossary, its
+// landing folder): "owner" when they own one of its teams, "member" when
+// they are in one, "" otherwise.
+func (s *Store) DomainScope(ctx context.Context, u *User, domainID uint) (*Scope, error) {
+	scope := &Scope{}
+	if u == nil {
+		return scope, nil
+	}
+	var roles []string
+	err := s.db(ctx).Model(&Membership{}).Joins("JOIN teams ON teams.id = memberships.team_id").
+		Where("teams.domain_id = ? AND memberships.user_id = ? AND teams.archived_at IS NULL", domainID, u.ID).
+		Pluck("memberships.role", &roles).Error
+	for _, r := range roles {
+		if r == RoleOwner || scope.TeamRole == "" {
+			scope.TeamRole = r
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("domain role: %w", err)
+	}
+	return scope, nil
+}
+
+// AuditLanding records a change to a domain's landing folder: an upload or
+// a removal of the file at rel, of size bytes.
+func (s *Store) AuditLanding(ctx context.Context, actor *User, d *Domain, action, rel string, size int64) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return s.auditObject(ctx, tx, actor, action, "landing", d.Slug+"/"+rel, nil, map[string]any{"bytes": size})
+	})
+}

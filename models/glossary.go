@@ -77,24 +77,6 @@ func (in TermInput) validate() error {
 	return v.OrNil()
 }
 
-// DomainScope returns u's scope for a domain's shared things (its glossary):
-// owner when u owns any team of the domain.
-func (s *Store) DomainScope(ctx context.Context, u *User, domainID uint) (*Scope, error) {
-	if u == nil {
-		return &Scope{}, nil
-	}
-	var n int64
-	err := s.db(ctx).Model(&Membership{}).Joins("JOIN teams ON teams.id = memberships.team_id").
-		Where("teams.domain_id = ? AND memberships.user_id = ? AND memberships.role = ?", domainID, u.ID, RoleOwner).Count(&n).Error
-	if err != nil {
-		return nil, fmt.Errorf("domain role: %w", err)
-	}
-	if n > 0 {
-		return &Scope{TeamRole: RoleOwner}, nil
-	}
-	return &Scope{}, nil
-}
-
 // ListTerms lists glossary terms by name, of one domain or (domain "") all.
 func (s *Store) ListTerms(ctx context.Context, domain string) ([]GlossaryTerm, error) {
 	var out []GlossaryTerm

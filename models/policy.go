@@ -20,6 +20,7 @@ const (
 	ActEditProduct    Action = "edit product"    // create, describe and move a team's data products
 	ActManageGlossary Action = "manage glossary" // a domain's business terms
 	ActManagePolicy   Action = "manage policy"   // access policies per classification
+	ActUseLanding     Action = "use landing"     // a domain's raw landing files: list, upload, preview
 )
 
 // Team roles.
@@ -56,6 +57,8 @@ func allowed(u *User, act Action, scope *Scope) bool {
 		return true
 	case ActManageDomains, ActManageTeams, ActManagePeople, ActViewAudit, ActAdminConsole, ActManagePolicy:
 		return u.IsAdmin
+	case ActUseLanding:
+		return u.IsAdmin || (scope != nil && scope.TeamRole != "")
 	case ActEditTeam, ActManageMembers, ActEditProduct, ActManageGlossary:
 		return u.IsAdmin || (scope != nil && scope.TeamRole == RoleOwner)
 	}

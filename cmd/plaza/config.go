@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"plaza/handlers"
@@ -31,6 +32,7 @@ type Config struct {
 	LogFormat     string
 	Providers     []handlers.ProviderConfig
 	SMTP          *jobs.SMTP // from PLAZA_SMTP_URL; nil: no email
+	MaxUploadMB   int        // largest landing upload
 }
 
 // env returns the variable's value, or def when unset or empty.
@@ -57,6 +59,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LakeDir, "lake", env("PLAZA_LAKE_DIR", ""), "lake folder (PLAZA_LAKE_DIR; default <data>/lake)")
 	fs.StringVar(&c.BaseURL, "base-url", env("PLAZA_BASE_URL", ""), "public URL, for sign-in callbacks (PLAZA_BASE_URL; default http://<addr>)")
 	fs.BoolVar(&c.Demo, "demo", envBool("PLAZA_DEMO"), "seed the demo company and allow persona sign-in (PLAZA_DEMO)")
+	maxUpload, _ := strconv.Atoi(env("PLAZA_MAX_UPLOAD_MB", "1024"))
+	fs.IntVar(&c.MaxUploadMB, "max-upload-mb", maxUpload, "largest landing upload in MiB (PLAZA_MAX_UPLOAD_MB)")
 }
 
 // finish fills in defaults that depend on other settings and reads the

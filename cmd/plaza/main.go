@@ -178,6 +178,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BaseURL: c.BaseURL, Demo: c.Demo, DevLogin: c.DevLogin, AdminEmails: c.AdminEmails,
 		SessionSecret: key, SecureCookies: strings.HasPrefix(c.BaseURL, "https://"),
 		Version: version, Providers: c.Providers, Logger: log, Runs: runner,
+		Sandbox: sandbox, MaxUpload: int64(c.MaxUploadMB) << 20,
 	})
 	if err != nil {
 		return err
