@@ -76,6 +76,9 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/products/import", s.ContractImport)
 	app.GET("/products/:domain/:product", s.ProductShow)
 	app.GET("/products/:domain/:product/ports/:port", s.ProductPortShow)
+	// The data itself: CheckAccess at each call, downloads audited.
+	app.GET("/products/:domain/:product/ports/:port/preview", s.ProductDataPreview)
+	app.GET("/products/:domain/:product/ports/:port/download", s.ProductDownload)
 	app.GET("/products/:domain/:product/edit", s.ProductEdit)
 	app.POST("/products/:domain/:product", s.ProductUpdate)
 	app.POST("/products/:domain/:product/status", s.ProductStatus)

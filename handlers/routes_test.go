@@ -139,6 +139,10 @@ var routeRules = map[string]routeRule{
 	"POST /admin/domains/:domain/stewards/:id/remove": {want: [5]int{unauth, denied, denied, denied, see}},
 	"GET /admin/audit.csv":                            {want: [5]int{see, denied, denied, denied, ok}},
 	"GET /admin/audit/verify":                         {want: [5]int{see, denied, denied, denied, ok}},
+	// Data of the walk product (internal, nothing published): outsiders see
+	// a message instead of rows and are refused downloads.
+	"GET /products/:domain/:product/ports/:port/preview":  {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /products/:domain/:product/ports/:port/download": {want: [5]int{see, denied, missing, missing, denied}}, // admins hold no grant
 	// Landing: the sales domain's team members and admins.
 	"GET /landing":                 {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /landing/:domain":         {want: [5]int{see, denied, ok, ok, ok}},

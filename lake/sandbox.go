@@ -210,10 +210,11 @@ func (s *Sandbox) Query(ctx context.Context, inputs []Input, sql string, lim Lim
 // existing folder (a staging dir). The child may write exactly there and in its own
 // temp folder, nowhere else. On failure out is removed.
 func (s *Sandbox) Materialize(ctx context.Context, inputs []Input, sql string, out string, lim Limits) (*Result, error) {
-	// A .parquet name also keeps DuckDB's profiler, which a query can
-	// switch on, from writing there: it wants .txt or .json.
-	if !filepath.IsAbs(out) || filepath.Clean(out) != out || strings.ContainsAny(out, "\x00*?[]{}\\") || !strings.HasSuffix(out, ".parquet") {
-		return nil, fmt.Errorf("sandbox output %q: want a clean absolute path ending in .parquet", out)
+	// A .parquet (or .csv) name also keeps DuckDB's profiler, which a
+	// query can switch on, from writing there: it wants .txt or .json.
+	if !filepath.IsAbs(out) || filepath.Clean(out) != out || strings.ContainsAny(out, "\x00*?[]{}\\") ||
+		!(strings.HasSuffix(out, ".parquet") || strings.HasSuffix(out, ".csv")) {
+		return nil, fmt.Errorf("sandbox output %q: want a clean absolute path ending in .parquet or .csv", out)
 	}
 	if dir, err := os.Lstat(filepath.Dir(out)); err != nil || !dir.IsDir() {
 		return nil, fmt.Errorf("sandbox output %s: its folder is missing or not a folder", out)

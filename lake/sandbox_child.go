@@ -528,9 +528,14 @@ func jsonFloat(f float64) any {
 	return f
 }
 
-// materialize writes the query view as zstd Parquet to the job's output.
+// materialize writes the query view to the job's output: zstd Parquet, or
+// CSV with a header when the output's name ends in .csv (downloads).
 func materialize(ctx context.Context, conn *sql.Conn, j *job, cols []Column) *childAnswer {
-	stmt := "COPY (FROM " + queryViewName + ") TO " + quote(j.Out) + " (FORMAT parquet, COMPRESSION zstd)"
+	format := "(FORMAT parquet, COMPRESSION zstd)"
+	if strings.HasSuffix(j.Out, ".csv") {
+		format = "(FORMAT csv, HEADER true)"
+	}
+	stmt := "COPY (FROM " + queryViewName + ") TO " + quote(j.Out) + " " + format
 	res, err := conn.ExecContext(ctx, stmt)
 	if err != nil {
 		return failure(err, -1, j)

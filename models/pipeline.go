@@ -1008,3 +1008,25 @@ func SchemaDrift(port []Column, got []SnapshotColumn) []string {
 	}
 	return out
 }
+
+// SnapshotNamed returns a kept snapshot of a product's port by its name.
+func (s *Store) SnapshotNamed(ctx context.Context, productID uint, port, name string) (*Snapshot, error) {
+	var snap Snapshot
+	err := s.db(ctx).Where("product_id = ? AND port = ? AND name = ? AND deleted_at IS NULL", productID, port, name).First(&snap).Error
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s of %s: %w", name, port, notFound(err))
+	}
+	return &snap, nil
+}
+
+// AuditDownload records that u downloaded a snapshot, and the grant that
+// allowed it (nil for the owning team and open products).
+func (s *Store) AuditDownload(ctx context.Context, u *User, p *Product, snap *Snapshot, format string, g *Grant) error {
+	after := map[string]any{"port": snap.Port, "snapshot": snap.Name, "format": format, "rows": snap.Rows}
+	if g != nil {
+		after["grant"] = g.ID
+	}
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return s.auditObject(ctx, tx, u, "product.download", "product", p.Domain.Slug+"/"+p.Slug, nil, after)
+	})
+}
