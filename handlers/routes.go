@@ -38,7 +38,7 @@ func (s *Server) routes(e *echo.Echo) {
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
 		}),
-		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "4M", Skipper: isUpload}),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "4M", Skipper: func(c echo.Context) bool { return isUpload(c) || isAPIUpload(c) }}),
 		s.csrf(),
 		s.authenticate,
 	)
@@ -195,6 +195,19 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/products/:domain/:product/grants", s.APIProductGrants)
 	api.GET("/policies", s.APIPolicies)
 	api.PUT("/policies/:classification", s.APIPolicyUpdate)
+	// Landing, pipelines, runs and snapshots: the browser's rules, decided in
+	// models; uploads are the raw body, streamed (isAPIUpload skips the 4 MB limit).
+	api.GET("/landing/:domain", s.APILanding)
+	api.POST("/landing/:domain", s.APILandingUpload)
+	api.GET("/pipelines", s.APIPipelines)
+	api.GET("/pipelines/:id", s.APIPipelineShow)
+	api.PUT("/products/:domain/:product/pipelines/:port", s.APIPipelinePut)
+	api.POST("/pipelines/:id/runs", s.APIPipelineRun)
+	api.GET("/runs", s.APIRuns)
+	api.GET("/runs/:id", s.APIRunShow)
+	api.POST("/runs/:id/cancel", s.APIRunCancel)
+	api.GET("/products/:domain/:product/snapshots", s.APISnapshots)
+	api.GET("/products/:domain/:product/ports/:port/download", s.ProductDownload) // the browser's: CheckAccess, audited; errors as JSON here
 }
 
 // staticHandler serves the embedded assets; URLs carry a version, so they

@@ -190,6 +190,21 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/products/:domain/:product/grants": {want: [5]int{unauth, denied, denied, ok, ok}},
 	"GET /api/v1/policies":                         {want: [5]int{unauth, ok, ok, ok, ok}},
 	"PUT /api/v1/policies/:classification":         {json: `{"request_required":true,"owner_approvals":1,"steward_approvals":0,"require_terms":false,"max_days":180,"review_days":0}`, want: [5]int{unauth, denied, denied, denied, ok}},
+	// Landing, pipelines, runs and snapshots over the API: the sales domain's
+	// landing (an upload without ?path= is refused after authorization), the
+	// walk product's pipeline (none yet for PUT), a fresh walk run, and the
+	// walk product's data (nothing published: outsiders and admins hold no grant).
+	"GET /api/v1/landing/:domain":                                {want: [5]int{unauth, denied, ok, ok, ok}},
+	"POST /api/v1/landing/:domain":                               {json: "order_id\nA1\n", want: [5]int{unauth, denied, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity}},
+	"GET /api/v1/pipelines":                                      {want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /api/v1/pipelines/:id":                                  {want: [5]int{unauth, ok, ok, ok, ok}},
+	"PUT /api/v1/products/:domain/:product/pipelines/:port":      {json: `{"sql":"SELECT order_id FROM orders","inputs":[{"name":"orders","landing":"pos/*.csv"}]}`, want: [5]int{unauth, denied, denied, created, created}},
+	"POST /api/v1/pipelines/:id/runs":                            {want: [5]int{unauth, denied, http.StatusAccepted, http.StatusAccepted, http.StatusAccepted}},
+	"GET /api/v1/runs":                                           {want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /api/v1/runs/:id":                                       {want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /api/v1/runs/:id/cancel":                               {want: [5]int{unauth, denied, ok, ok, ok}},
+	"GET /api/v1/products/:domain/:product/snapshots":            {want: [5]int{unauth, ok, ok, ok, ok}},
+	"GET /api/v1/products/:domain/:product/ports/:port/download": {want: [5]int{unauth, denied, missing, missing, denied}},
 }
 
 // TestEveryRouteHasARule walks every registered route with every role, on a
@@ -297,9 +312,9 @@ func (e *env) fillParams(pattern, email string) string {
 			id = e.accessRequest(e.t, walkRequester, "sales/"+walkProduct).ID
 		case strings.HasPrefix(path, "/api/v1/grants/"):
 			id = e.grantFor(e.t, walkRequester, "sales/"+walkProduct).ID
-		case strings.HasPrefix(path, "/pipelines/"):
+		case strings.HasPrefix(path, "/pipelines/"), strings.HasPrefix(path, "/api/v1/pipelines/"):
 			id = e.walkPipeline(e.t).ID
-		case strings.HasPrefix(path, "/runs/"):
+		case strings.HasPrefix(path, "/runs/"), strings.HasPrefix(path, "/api/v1/runs/"):
 			id = e.walkRun(e.t).ID
 		}
 		path = strings.Replace(path, ":id", strconv.FormatUint(uint64(id), 10), 1)
