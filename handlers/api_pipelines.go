@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"path"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -493,31 +492,15 @@ func (s *Server) pipelineNamed(c echo.Context, raw string) (*models.Pipeline, er
 // whether more follow. It merges each pipeline's newest runs (without
 // their logs); with a status, each pipeline's runs are read whole.
 func (s *Server) pageOfRuns(c echo.Context, pls []models.Pipeline, status string, page models.Page) ([]models.Run, bool, error) {
-	limit := page.Offset() + page.Size + 1
-	if status != "" {
-		limit = -1 // no limit: the status is filtered here
+	ids := make([]uint, len(pls))
+	for i, pl := range pls {
+		ids[i] = pl.ID
 	}
-	var all []models.Run
-	for _, pl := range pls {
-		runs, err := s.Store.RunsOf(c.Request().Context(), pl.ID, limit)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, r := range runs {
-			if status == "" || r.Status == status {
-				all = append(all, r)
-			}
-		}
+	runs, page, err := s.Store.ListRuns(c.Request().Context(), ids, status, page)
+	if err != nil {
+		return nil, false, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID > all[j].ID })
-	if page.Offset() >= len(all) {
-		return []models.Run{}, false, nil
-	}
-	all = all[page.Offset():]
-	if len(all) > page.Size {
-		return all[:page.Size], true, nil
-	}
-	return all, false, nil
+	return runs, int64(page.Offset()+len(runs)) < page.Total, nil
 }
 
 // APIRunShow returns one run: status, times, rows, bytes, error, checks

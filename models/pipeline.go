@@ -1030,3 +1030,18 @@ func (s *Store) AuditDownload(ctx context.Context, u *User, p *Product, snap *Sn
 		return s.auditObject(ctx, tx, u, "product.download", "product", p.Domain.Slug+"/"+p.Slug, nil, after)
 	})
 }
+
+// ListRuns returns one page of the runs of some pipelines, newest first,
+// without their logs, optionally of one status.
+func (s *Store) ListRuns(ctx context.Context, pipelineIDs []uint, status string, page Page) ([]Run, Page, error) {
+	q := s.db(ctx).Model(&Run{}).Where("pipeline_id IN ?", append(pipelineIDs, 0))
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	if err := q.Count(&page.Total).Error; err != nil {
+		return nil, page, fmt.Errorf("count runs: %w", err)
+	}
+	var out []Run
+	err := q.Omit("log").Order("id DESC").Offset(page.Offset()).Limit(page.Size).Find(&out).Error
+	return out, page, err
+}
