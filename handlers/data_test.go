@@ -31,7 +31,7 @@ func publishWalk(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Store.StartRun(ctx, run.ID, 1); err != nil {
+	if _, _, err := e.Store.StartRun(ctx, run.ID); err != nil {
 		t.Fatal(err)
 	}
 	files, err := e.Srv.Lake.ResolveLanding("sales", "walk/*.csv")

@@ -57,6 +57,7 @@ type pipelineWorker struct {
 	store   *models.Store
 	lake    *lake.Lake
 	sandbox *lake.Sandbox
+	lineage *LineageEmitter // nil: no OpenLineage events
 	log     *slog.Logger
 	enqueue func(ctx context.Context, runID uint) error
 }
@@ -82,7 +83,8 @@ func (w *pipelineWorker) Work(ctx context.Context, job *river.Job[PipelineRunArg
 	if !run.Active() {
 		return nil // cancelled before it started, or finished by an earlier attempt
 	}
-	if ok, err := w.store.StartRun(ctx, run.ID, job.Attempt); err != nil || !ok {
+	attempt, ok, err := w.store.StartRun(ctx, run.ID)
+	if err != nil || !ok {
 		return err
 	}
 	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
@@ -103,22 +105,30 @@ func (w *pipelineWorker) Work(ctx context.Context, job *river.Job[PipelineRunArg
 	if err != nil {
 		return err
 	}
+	lineage := w.lineage.forRun(pl, run)
 	logf := func(format string, args ...any) {
 		if err := w.store.AppendRunLog(context.WithoutCancel(ctx), run.ID, fmt.Sprintf(format, args...)); err != nil {
 			w.log.Warn("run log", "run", run.ID, "err", err)
 		}
 	}
 	logf("Run %d of %s/%s port %s, attempt %d of %d (%s).", run.ID, pl.Product.Domain.Slug, pl.Product.Slug, pl.Port,
-		job.Attempt, job.MaxAttempts, run.Trigger)
+		attempt, maxAttempts, run.Trigger)
 	staging, err := w.lake.StagingDir(fmt.Sprintf("run-%d", run.ID))
 	if err != nil {
 		return err
 	}
+	// An earlier attempt killed mid-way may have left files here.
+	if err := os.RemoveAll(staging); err != nil {
+		return err
+	}
+	if staging, err = w.lake.StagingDir(fmt.Sprintf("run-%d", run.ID)); err != nil {
+		return err
+	}
 	defer os.RemoveAll(staging)
 
-	out, err := w.execute(ctx, pl, run, staging, logf)
+	out, err := w.execute(ctx, pl, run, staging, logf, lineage)
 	var crash *lake.CrashError
-	if errors.As(err, &crash) && job.Attempt < job.MaxAttempts {
+	if errors.As(err, &crash) && job.Attempt < job.MaxAttempts && attempt < maxAttempts {
 		logf("The sandbox stopped: %s. Retrying.", crash.Error())
 		return err
 	}
@@ -146,6 +156,7 @@ func (w *pipelineWorker) Work(ctx context.Context, job *river.Job[PipelineRunArg
 		}
 		return err
 	}
+	lineage.finish(out) // COMPLETE, FAIL or ABORT; a failure to emit is only logged
 	for _, s := range expired {
 		if err := w.lake.RemoveSnapshot(pl.Product.Domain.Slug, pl.Product.Slug, s.Port, s.Name); err != nil {
 			w.log.Warn("remove expired snapshot", "snapshot", s.Name, "err", err)
@@ -170,12 +181,13 @@ func (w *pipelineWorker) Work(ctx context.Context, job *river.Job[PipelineRunArg
 var errCancelled = errors.New("Cancelled on request.")
 
 // execute builds the output in staging and checks it.
-func (w *pipelineWorker) execute(ctx context.Context, pl *models.Pipeline, run *models.Run, staging string, logf func(string, ...any)) (models.RunOutcome, error) {
+func (w *pipelineWorker) execute(ctx context.Context, pl *models.Pipeline, run *models.Run, staging string, logf func(string, ...any), lineage *lineageRun) (models.RunOutcome, error) {
 	var out models.RunOutcome
-	inputs, err := w.inputs(ctx, pl, logf)
+	inputs, err := w.inputs(ctx, pl, logf, lineage)
 	if err != nil {
 		return out, err
 	}
+	lineage.start()
 	if err := w.cancelled(ctx, run.ID); err != nil {
 		return out, err
 	}
@@ -304,7 +316,7 @@ func toInt64(v any) int64 {
 
 // inputs resolves the pipeline's inputs to files the sandbox may read,
 // checking each upstream against the team's grants at this moment.
-func (w *pipelineWorker) inputs(ctx context.Context, pl *models.Pipeline, logf func(string, ...any)) ([]lake.Input, error) {
+func (w *pipelineWorker) inputs(ctx context.Context, pl *models.Pipeline, logf func(string, ...any), lineage *lineageRun) ([]lake.Input, error) {
 	var out []lake.Input
 	for _, x := range pl.Inputs {
 		if x.Landing != "" {
@@ -313,6 +325,7 @@ func (w *pipelineWorker) inputs(ctx context.Context, pl *models.Pipeline, logf f
 				return nil, fmt.Errorf("Input %s: %v", x.Name, err)
 			}
 			logf("Input %s: %d landing files under %s.", x.Name, len(files), x.Landing)
+			lineage.landingInput(w.lake, pl.Product.Domain.Slug, x)
 			out = append(out, lake.Input{Name: x.Name, Paths: files, Format: x.Format})
 			continue
 		}
@@ -337,6 +350,7 @@ func (w *pipelineWorker) inputs(ctx context.Context, pl *models.Pipeline, logf f
 			return nil, fmt.Errorf("Input %s: %v", x.Name, err)
 		}
 		logf("Input %s: %s/%s port %s, snapshot %s (%d rows).", x.Name, up.Domain.Slug, up.Slug, x.UpstreamPort, snap.Name, snap.Rows)
+		lineage.upstreamInput(up, x.UpstreamPort, snap)
 		out = append(out, lake.Input{Name: x.Name, Paths: files, Format: "parquet"})
 	}
 	return out, nil

@@ -613,13 +613,23 @@ func (s *Store) RunsOf(ctx context.Context, pipelineID uint, limit int) ([]Run, 
 	return out, err
 }
 
-// StartRun marks a queued run running; it answers false when the run is no
-// longer queued (cancelled, or taken by another worker).
-func (s *Store) StartRun(ctx context.Context, id uint, attempt int) (bool, error) {
+// StartRun marks a queued run running and counts the attempt (every
+// worker that starts it, River's retries and recovered runs alike); it
+// answers the attempt, and false when the run is no longer queued
+// (cancelled, or finished).
+func (s *Store) StartRun(ctx context.Context, id uint) (int, bool, error) {
 	now := s.now()
 	res := s.db(ctx).Model(&Run{}).Where("id = ? AND status IN ?", id, []string{RunQueued, RunRunning}).
-		Updates(map[string]any{"status": RunRunning, "started_at": now, "heartbeat_at": now, "attempt": attempt, "error": ""})
-	return res.RowsAffected == 1, res.Error
+		Updates(map[string]any{"status": RunRunning, "started_at": now, "heartbeat_at": now, "attempt": gorm.Expr("attempt + 1"), "error": ""})
+	if res.Error != nil || res.RowsAffected != 1 {
+		return 0, false, res.Error
+	}
+	var attempts []int
+	err := s.db(ctx).Model(&Run{}).Where("id = ?", id).Pluck("attempt", &attempts).Error
+	if err != nil || len(attempts) != 1 {
+		return 0, false, err
+	}
+	return attempts[0], true, nil
 }
 
 // AppendRunLog adds lines to a run's log, stamped with the time.
