@@ -28,6 +28,7 @@ type Config struct {
 	Logger  *slog.Logger // job runs that changed something, and River's warnings; nil: silent
 	Lake    *lake.Lake   // with Sandbox: pipelines run, on schedule and on demand
 	Sandbox *lake.Sandbox
+	Lineage *LineageEmitter // OpenLineage events of pipeline runs; nil: none
 
 	fast bool // tests: no start-up jitter, poll for jobs ten times a second
 }
@@ -80,7 +81,7 @@ func Start(ctx context.Context, store *models.Store, cfg Config) (*Runner, error
 	if cfg.Lake != nil && cfg.Sandbox != nil {
 		// Two runs at a time: each has its own sandbox and memory limit.
 		queues[queuePipelines] = river.QueueConfig{MaxWorkers: 2}
-		river.AddWorker(workers, &pipelineWorker{store: store, lake: cfg.Lake, sandbox: cfg.Sandbox, log: log, enqueue: r.Enqueue})
+		river.AddWorker(workers, &pipelineWorker{store: store, lake: cfg.Lake, sandbox: cfg.Sandbox, lineage: cfg.Lineage, log: log, enqueue: r.Enqueue})
 		river.AddWorker(workers, &scheduleWorker{store: store, lake: cfg.Lake, log: log, enqueue: r.Enqueue})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(15*time.Second),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },

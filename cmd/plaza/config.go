@@ -33,6 +33,8 @@ type Config struct {
 	Providers     []handlers.ProviderConfig
 	SMTP          *jobs.SMTP // from PLAZA_SMTP_URL; nil: no email
 	MaxUploadMB   int        // largest landing upload
+	LineageFile   string     // OpenLineage events of pipeline runs, one JSON object a line; "": none
+	LineageURL    string     // where those events are also POSTed; "": nowhere
 }
 
 // env returns the variable's value, or def when unset or empty.
@@ -93,6 +95,12 @@ func (c *Config) finish() error {
 		}
 		c.SMTP = smtp
 	}
+	// No flags: an endpoint's URL may carry a password.
+	c.LineageFile = env("PLAZA_OPENLINEAGE_FILE", filepath.Join(c.DataDir, "openlineage.jsonl"))
+	if c.LineageFile == "off" {
+		c.LineageFile = ""
+	}
+	c.LineageURL = os.Getenv("PLAZA_OPENLINEAGE_URL")
 	return nil
 }
 

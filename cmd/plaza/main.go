@@ -162,7 +162,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// this same binary: see lake/sandbox.go.
 	sandbox := lake.NewSandbox(lake.SandboxConfig{ScratchDir: lk.SandboxScratchDir()})
 	defer sandbox.Close()
-	runner, err := jobs.Start(ctx, store, jobs.Config{BaseURL: c.BaseURL, SMTP: c.SMTP, Logger: log, Lake: lk, Sandbox: sandbox})
+	lineage, err := jobs.NewLineageEmitter(jobs.LineageConfig{File: c.LineageFile, URL: c.LineageURL, BaseURL: c.BaseURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the runner: the last runs' events still go out.
+		if err := lineage.Close(); err != nil {
+			log.Warn("send the last OpenLineage events", "err", err)
+		}
+	}()
+	runner, err := jobs.Start(ctx, store, jobs.Config{BaseURL: c.BaseURL, SMTP: c.SMTP, Logger: log, Lake: lk, Sandbox: sandbox, Lineage: lineage})
 	if err != nil {
 		return err
 	}
