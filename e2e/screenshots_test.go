@@ -94,4 +94,41 @@ func TestScreenshots(t *testing.T) {
 	}
 	shoot("request", "/access/requests/"+strings.TrimPrefix(item, "inbox-"), 1280)
 	shoot("inbox-mobile", "/inbox", 390)
+
+	// Pipelines: Sofia brings a file in, defines the pipeline of a new
+	// product, runs it, then runs it again over a file that breaks a
+	// blocking check.
+	shootWhen := func(name, path string, ready ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		run(t, ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(s.URL+path))
+		run(t, ctx, ready...)
+		buf := get(t, ctx, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as(tillOwner)
+	files := t.TempDir()
+	importContract(t, ctx, s, tillOrdersContract)
+	uploadLanding(t, ctx, s, "sales", tillFolder, writeFile(t, files, tillFileName, firstOrders))
+	// Every row's count and columns loaded, any demo files' too.
+	shootWhen("landing", "/landing/sales", chromedp.WaitVisible(sel("landing-files")), chromedp.WaitNotPresent(`[data-testid="landing-files"] td[hx-get]`))
+	shoot("landing-file", "/landing/sales/file?path="+tillOrdersFile, 1280)
+	shoot("pipeline-form", tillOrders+"/pipelines/daily", 1280)
+	pipeline := definePipeline(t, ctx, s, tillOrders, "daily", "orders", tillGlob, tillSQL)
+	good, _ := runNow(t, ctx, s, pipeline)
+	shoot("run", good, 1280)
+	uploadLanding(t, ctx, s, "sales", tillFolder, writeFile(t, files, tillFileName, duplicateOrders))
+	bad, _ := runNow(t, ctx, s, pipeline)
+	shootWhen("run-failed", bad, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('details.sample').forEach(d => d.open = true)`))
+	shoot("pipeline", pipeline, 1280)
+	shoot("pipelines", "/pipelines", 1280)
+	// Lineage shows the inputs the product declares, which its pipeline's
+	// inputs do not fill in yet.
+	declareInputs(t, ctx, s, tillOrders, "landing:"+tillGlob)
+	// The Data card's preview loads when it scrolls into view.
+	shootWhen("product-pipelines", tillOrders,
+		chromedp.ScrollIntoView(sel("data-daily")),
+		chromedp.WaitVisible(`[data-testid="preview-daily"] [data-testid="preview"]`),
+		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 }

@@ -242,7 +242,7 @@ func (w *pipelineWorker) execute(ctx context.Context, pl *models.Pipeline, run *
 		out.Checks = append(out.Checks, c)
 		status := "passed"
 		if !c.Passed {
-			status = fmt.Sprintf("FAILED (%d rows)", c.FailingRows)
+			status = fmt.Sprintf("FAILED (%s)", plural(int(c.FailingRows), "failing row"))
 			if c.Message != "" {
 				status = "FAILED: " + c.Message
 			}
@@ -324,7 +324,7 @@ func (w *pipelineWorker) inputs(ctx context.Context, pl *models.Pipeline, logf f
 			if err != nil {
 				return nil, fmt.Errorf("Input %s: %v", x.Name, err)
 			}
-			logf("Input %s: %d landing files under %s.", x.Name, len(files), x.Landing)
+			logf("Input %s: %s under %s.", x.Name, plural(len(files), "landing file"), x.Landing)
 			lineage.landingInput(w.lake, pl.Product.Domain.Slug, x)
 			out = append(out, lake.Input{Name: x.Name, Paths: files, Format: x.Format})
 			continue
@@ -375,6 +375,10 @@ func (w *pipelineWorker) triggerDownstream(ctx context.Context, pl *models.Pipel
 	}
 	for i := range down {
 		d := &down[i]
+		if missing := w.unpublishedInputs(ctx, d); missing != "" {
+			logf("%s/%s port %s reads this port but waits for %s to publish.", d.Product.Domain.Slug, d.Product.Slug, d.Port, missing)
+			continue
+		}
 		run, err := w.store.EnqueueRun(ctx, nil, d, models.RunRequest{Trigger: models.TriggerUpstream})
 		var active *models.ErrRunActive
 		switch {
@@ -480,4 +484,25 @@ func (w *scheduleWorker) recover(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// unpublishedInputs names an upstream input of pl that has not published
+// yet ("" when all have): running before it would only fail.
+func (w *pipelineWorker) unpublishedInputs(ctx context.Context, pl *models.Pipeline) string {
+	for _, x := range pl.Inputs {
+		if x.UpstreamProduct == nil {
+			continue
+		}
+		if _, err := w.store.CurrentSnapshot(ctx, x.UpstreamProduct.ID, x.UpstreamPort); err != nil {
+			return x.UpstreamProduct.Domain.Slug + "/" + x.UpstreamProduct.Slug + " port " + x.UpstreamPort
+		}
+	}
+	return ""
 }

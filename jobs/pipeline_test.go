@@ -152,7 +152,7 @@ func TestPipelineRunPublishesAndGates(t *testing.T) {
 		if err != nil || len(files) != 1 {
 			t.Fatalf("snapshot files: %v, %v", files, err)
 		}
-		for _, want := range []string{"Input raw_orders: 1 landing files", "Wrote 3 rows", `Check "One row per order." (unique, blocking): passed.`, "Published snapshot"} {
+		for _, want := range []string{"Input raw_orders: 1 landing file under", "Wrote 3 rows", `Check "One row per order." (unique, blocking): passed.`, "Published snapshot"} {
 			if !strings.Contains(run.Log, want) {
 				t.Errorf("log lacks %q:\n%s", want, run.Log)
 			}

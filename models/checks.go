@@ -26,6 +26,12 @@ type CheckSpec struct {
 	MaxHours float64  `json:"max_hours,omitempty"` // freshness
 	Query    string   `json:"query,omitempty"`     // sql: returns the failing rows
 	Expect   string   `json:"expect,omitempty"`    // sql: "no rows" (the only expectation)
+
+	// ODCS v3 comparisons, as contracts write row_count rules.
+	MustBeGreaterThan      *float64 `json:"mustBeGreaterThan,omitempty"`
+	MustBeGreaterOrEqualTo *float64 `json:"mustBeGreaterOrEqualTo,omitempty"`
+	MustBeLessThan         *float64 `json:"mustBeLessThan,omitempty"`
+	MustBeLessOrEqualTo    *float64 `json:"mustBeLessOrEqualTo,omitempty"`
 }
 
 // CheckName is how a rule is shown: its description, or what it checks.
@@ -110,6 +116,21 @@ func FailingRowsSQL(r QualityRule, view string) (string, error) {
 		}
 		return fmt.Sprintf("SELECT * FROM %s WHERE %s", v, strings.Join(conds, " OR ")), nil
 	case "row_count":
+		// An ODCS contract's bounds become min and max.
+		if spec.Min == nil && spec.MustBeGreaterOrEqualTo != nil {
+			spec.Min = spec.MustBeGreaterOrEqualTo
+		}
+		if spec.Min == nil && spec.MustBeGreaterThan != nil {
+			v := *spec.MustBeGreaterThan + 1
+			spec.Min = &v
+		}
+		if spec.Max == nil && spec.MustBeLessOrEqualTo != nil {
+			spec.Max = spec.MustBeLessOrEqualTo
+		}
+		if spec.Max == nil && spec.MustBeLessThan != nil {
+			v := *spec.MustBeLessThan - 1
+			spec.Max = &v
+		}
 		var conds []string
 		if spec.Min != nil {
 			conds = append(conds, fmt.Sprintf("count(*) < %s", quoteLiteral(*spec.Min)))

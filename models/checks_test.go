@@ -16,6 +16,8 @@ func TestFailingRowsSQL(t *testing.T) {
 		{QualityRule{Kind: "accepted_values", Column: "status", Spec: `{"values":["open","it's"]}`}, `NOT IN ('open', 'it''s')`, false},
 		{QualityRule{Kind: "range", Column: "amount", Spec: `{"min":0,"max":1e6}`}, `"amount" < 0 OR "amount" > 1000000`, false},
 		{QualityRule{Kind: "row_count", Spec: `{"min":5800}`}, `HAVING count(*) < 5800`, false},
+		{QualityRule{Kind: "row_count", Spec: `{"mustBeGreaterThan":0}`}, `HAVING count(*) < 1`, false},
+		{QualityRule{Kind: "row_count", Spec: `{"mustBeLessOrEqualTo":10}`}, `HAVING count(*) > 10`, false},
 		{QualityRule{Kind: "freshness", Spec: `{"column":"posting_date","max_hours":48}`}, `INTERVAL (48) HOUR`, false},
 		{QualityRule{Kind: "sql", Spec: `{"query":"SELECT 1 FROM daily;"}`}, `SELECT 1 FROM daily`, false},
 		{QualityRule{Kind: "not_null"}, "needs a column", true},

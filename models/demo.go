@@ -127,7 +127,10 @@ func (s *Store) SeedDemo(ctx context.Context) error {
 	if err := s.seedCatalog(ctx, admin); err != nil {
 		return err
 	}
-	return s.seedDemoAccess(ctx, admin)
+	if err := s.seedDemoAccess(ctx, admin); err != nil {
+		return err
+	}
+	return s.SeedDemoPipelines(ctx)
 }
 
 // IsDemoPersona reports whether email belongs to a demo persona.

@@ -33,6 +33,7 @@ type Config struct {
 	Providers     []handlers.ProviderConfig
 	SMTP          *jobs.SMTP // from PLAZA_SMTP_URL; nil: no email
 	MaxUploadMB   int        // largest landing upload
+	DemoData      bool       // with Demo: generate landing files and run the demo pipelines
 	LineageFile   string     // OpenLineage events of pipeline runs, one JSON object a line; "": none
 	LineageURL    string     // where those events are also POSTed; "": nowhere
 }
@@ -61,6 +62,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LakeDir, "lake", env("PLAZA_LAKE_DIR", ""), "lake folder (PLAZA_LAKE_DIR; default <data>/lake)")
 	fs.StringVar(&c.BaseURL, "base-url", env("PLAZA_BASE_URL", ""), "public URL, for sign-in callbacks (PLAZA_BASE_URL; default http://<addr>)")
 	fs.BoolVar(&c.Demo, "demo", envBool("PLAZA_DEMO"), "seed the demo company and allow persona sign-in (PLAZA_DEMO)")
+	c.DemoData = env("PLAZA_DEMO_DATA", "on") != "off"
 	maxUpload, _ := strconv.Atoi(env("PLAZA_MAX_UPLOAD_MB", "1024"))
 	fs.IntVar(&c.MaxUploadMB, "max-upload-mb", maxUpload, "largest landing upload in MiB (PLAZA_MAX_UPLOAD_MB)")
 }

@@ -210,6 +210,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "database", models.Dialect(store.DB), "lake", lk.Dir, "demo", c.Demo, "mail", mail)
 
+	if c.Demo && c.DemoData {
+		// The demo's landing files and first pipeline runs take a minute or
+		// so: the site serves meanwhile, and products appear as they publish.
+		go func() {
+			if err := runner.RunDemoData(ctx, lk); err != nil && ctx.Err() == nil {
+				log.Warn("demo data", "err", err)
+			}
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
