@@ -20,18 +20,10 @@ type LandingFile struct {
 	Format  string // csv, json, parquet, or "" when Plaza cannot read it
 }
 
-// FormatOf says how a landing file is read, by its extension.
-func FormatOf(name string) string {
-	switch strings.ToLower(filepath.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz"))) {
-	case ".csv", ".tsv", ".txt":
-		return "csv"
-	case ".json", ".ndjson", ".jsonl":
-		return "json"
-	case ".parquet":
-		return "parquet"
-	}
-	return ""
-}
+// FormatOf says how a landing file is read, by its extension (a .gz or
+// .zst suffix is looked through): "csv", "json", "parquet", or "" when
+// Plaza cannot read it. The sandbox reads inputs by the same rule.
+func FormatOf(name string) string { return formatOf(name) }
 
 // ListLanding lists the regular files under landing/<domain>, sorted by
 // path. Hidden files (uploads in progress) and symlinks are left out.
