@@ -31,8 +31,7 @@ func (s *Server) shell(c echo.Context, title, nav string, crumbs ...views.Crumb)
 	if u != nil {
 		// The badges are a courtesy: a failure to count must not fail the page.
 		ctx := c.Request().Context()
-		inbox, _ = s.Store.InboxCount(ctx, u)
-		unread, _ = s.Store.UnreadCount(ctx, u)
+		inbox, unread, _ = s.Store.Badges(ctx, u)
 	}
 	return views.Shell{
 		Inbox:   inbox,

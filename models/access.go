@@ -1331,24 +1331,26 @@ func (s *Store) sweepGrant(ctx context.Context, id uint, change func(tx *gorm.DB
 	return done, nil
 }
 
-// InboxCount is the number of items in actor's inbox, for the navigation
-// badge. Most people own no team and steward no domain: for them it costs
-// one small query.
-func (s *Store) InboxCount(ctx context.Context, actor *User) (int, error) {
+// Badges are the navigation's counts for actor: items in their inbox and
+// unread notifications. Most people own no team and steward no domain: for
+// them it is one small query.
+func (s *Store) Badges(ctx context.Context, actor *User) (inbox int, unread int64, err error) {
 	if !actor.Active() {
-		return 0, nil
+		return 0, 0, nil
 	}
-	var roles int64
-	err := s.db(ctx).Raw(`SELECT (SELECT count(*) FROM memberships WHERE user_id = ? AND role = ?) +
-		(SELECT count(*) FROM domain_stewards WHERE user_id = ?)`, actor.ID, RoleOwner, actor.ID).Scan(&roles).Error
-	if err != nil || roles == 0 {
-		return 0, err
+	var row struct{ Roles, Unread int64 }
+	err = s.db(ctx).Raw(`SELECT (SELECT count(*) FROM memberships WHERE user_id = ? AND role = ?) +
+		(SELECT count(*) FROM domain_stewards WHERE user_id = ?) AS roles,
+		(SELECT count(*) FROM notifications WHERE user_id = ? AND read_at IS NULL) AS unread`,
+		actor.ID, RoleOwner, actor.ID, actor.ID).Scan(&row).Error
+	if err != nil || row.Roles == 0 {
+		return 0, row.Unread, err
 	}
 	in, err := s.Inbox(ctx, actor)
 	if err != nil {
-		return 0, err
+		return 0, row.Unread, err
 	}
-	return in.Count(), nil
+	return in.Count(), row.Unread, nil
 }
 
 // CanManageGrants reports whether u sees p's consumers and may revoke and
