@@ -900,7 +900,42 @@ func (s *Store) Lineage(ctx context.Context, p *Product) (up, down []LineageRef,
 	if err != nil {
 		return nil, nil, fmt.Errorf("downstreams of %s: %w", p.Slug, err)
 	}
-	return up, down, nil
+	// What the pipelines read counts too, declared or not.
+	var pipeUp, pipeDown []LineageRef
+	err = s.db(ctx).Table("pipeline_inputs").
+		Select("domains.slug AS domain_slug, products.slug AS product_slug, products.name, products.status, pipeline_inputs.upstream_port AS port").
+		Joins("JOIN pipelines ON pipelines.id = pipeline_inputs.pipeline_id").
+		Joins("JOIN products ON products.id = pipeline_inputs.upstream_product_id").
+		Joins("JOIN domains ON domains.id = products.domain_id").
+		Where("pipelines.product_id = ?", p.ID).Order("pipelines.port, pipeline_inputs.position").Scan(&pipeUp).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline upstreams of %s: %w", p.Slug, err)
+	}
+	err = s.db(ctx).Table("pipeline_inputs").
+		Select("DISTINCT domains.slug AS domain_slug, products.slug AS product_slug, products.name, products.status, pipeline_inputs.upstream_port AS port").
+		Joins("JOIN pipelines ON pipelines.id = pipeline_inputs.pipeline_id").
+		Joins("JOIN products ON products.id = pipelines.product_id").
+		Joins("JOIN domains ON domains.id = products.domain_id").
+		Where("pipeline_inputs.upstream_product_id = ?", p.ID).Order("domains.slug, products.slug").Scan(&pipeDown).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline downstreams of %s: %w", p.Slug, err)
+	}
+	return mergeRefs(up, pipeUp), mergeRefs(down, pipeDown), nil
+}
+
+// mergeRefs appends to refs those of more it does not hold yet.
+func mergeRefs(refs, more []LineageRef) []LineageRef {
+	seen := map[LineageRef]bool{}
+	for _, r := range refs {
+		seen[r] = true
+	}
+	for _, r := range more {
+		if !seen[r] {
+			seen[r] = true
+			refs = append(refs, r)
+		}
+	}
+	return refs
 }
 
 // EditableTeams lists the active teams in which u may create products:
