@@ -25,7 +25,6 @@ import (
 
 	"plaza/lake"
 	"plaza/models"
-	"plaza/views/landing"
 	"plaza/views/pipelines"
 )
 
@@ -140,7 +139,7 @@ func (s *Server) landingTarget(domain, raw string) (string, error) {
 // apiTooLarge answers 413 with the upload limit in the message.
 func apiTooLarge(c echo.Context, limit int64) error {
 	return c.JSON(http.StatusRequestEntityTooLarge, apiError{Error: apiErrorBody{Code: "too_large",
-		Message:   fmt.Sprintf("The file is larger than the %s a landing upload may be. Split it, or drop it into the landing folder on the server.", landing.Bytes(limit)),
+		Message:   tooLargeMessage(limit),
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}})
 }
 

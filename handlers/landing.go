@@ -21,6 +21,7 @@ import (
 	"plaza/lake"
 	"plaza/models"
 	"plaza/views"
+	"plaza/views/components"
 	"plaza/views/landing"
 )
 
@@ -180,8 +181,13 @@ func (s *Server) LandingUpload(c echo.Context) error {
 }
 
 func (s *Server) uploadTooLarge(c echo.Context, d *models.Domain, limit int64) error {
-	return s.renderLanding(c, http.StatusRequestEntityTooLarge, d,
-		fmt.Sprintf("The file is larger than the %s a landing upload may be. Split it, or drop it into the landing folder on the server.", landing.Bytes(limit)))
+	return s.renderLanding(c, http.StatusRequestEntityTooLarge, d, tooLargeMessage(limit))
+}
+
+// tooLargeMessage says what to do with a landing upload over limit.
+func tooLargeMessage(limit int64) string {
+	return fmt.Sprintf("The file is larger than the %s a landing upload may be. Split it, or drop it into the landing folder on the server.",
+		components.Bytes(limit))
 }
 
 // LandingRemove deletes one landing file.

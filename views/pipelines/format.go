@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"plaza/models"
+	"plaza/views/components"
 )
 
 func id(n uint) string { return strconv.FormatUint(uint64(n), 10) }
@@ -73,21 +74,6 @@ func Number(n int64) string {
 	return b.String()
 }
 
-// Bytes formats a size: 512 B, 3.4 MB, 1.2 GB.
-func Bytes(n int64) string {
-	if n < 1000 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	v := float64(n)
-	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
-		v /= 1000
-		if v < 1000 {
-			return strconv.FormatFloat(v, 'f', 1, 64) + " " + unit
-		}
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64) + " PB"
-}
-
 // rowsText is a run's row count, or a dash before it has one.
 func rowsText(r models.Run) string {
 	if r.Rows == 0 && r.Status != models.RunSucceeded {
@@ -100,7 +86,7 @@ func bytesText(r models.Run) string {
 	if r.Bytes == 0 {
 		return "—"
 	}
-	return Bytes(r.Bytes)
+	return components.Bytes(r.Bytes)
 }
 
 // ScheduleText says when a pipeline runs, in words.
