@@ -48,6 +48,7 @@ const queuePipelines = "pipelines"
 // lost its worker (the process was killed) and is taken back.
 const (
 	heartbeatEvery = 5 * time.Second
+	cancelPoll     = time.Second // how soon a cancel stops a running query
 	staleAfter     = 30 * time.Second
 	maxAttempts    = 3
 )
@@ -87,20 +88,13 @@ func (w *pipelineWorker) Work(ctx context.Context, job *river.Job[PipelineRunArg
 	if err != nil || !ok {
 		return err
 	}
+	// The run's work stops when someone cancels it, mid-query too: the
+	// watcher cancels workCtx, and the sandbox kills its child.
+	workCtx, stopWork := context.WithCancelCause(ctx)
+	defer stopWork(nil)
 	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBeat()
-	go func() {
-		t := time.NewTicker(heartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-beat.Done():
-				return
-			case <-t.C:
-				_ = w.store.Heartbeat(beat, run.ID)
-			}
-		}
-	}()
+	go w.watch(beat, run.ID, func() { stopWork(errCancelled) })
 	pl, err := w.store.PipelineByID(ctx, run.PipelineID)
 	if err != nil {
 		return err
@@ -126,7 +120,10 @@ func (w *pipelineWorker) Work(ctx context.Context, job *river.Job[PipelineRunArg
 	}
 	defer os.RemoveAll(staging)
 
-	out, err := w.execute(ctx, pl, run, staging, logf, lineage)
+	out, err := w.execute(workCtx, pl, run, staging, logf, lineage)
+	if errors.Is(context.Cause(workCtx), errCancelled) && ctx.Err() == nil {
+		err = errCancelled
+	}
 	var crash *lake.CrashError
 	if errors.As(err, &crash) && job.Attempt < job.MaxAttempts && attempt < maxAttempts {
 		logf("The sandbox stopped: %s. Retrying.", crash.Error())
@@ -354,6 +351,29 @@ func (w *pipelineWorker) inputs(ctx context.Context, pl *models.Pipeline, logf f
 		out = append(out, lake.Input{Name: x.Name, Paths: files, Format: "parquet"})
 	}
 	return out, nil
+}
+
+// watch beats for the run every heartbeatEvery and looks every
+// cancelPoll for a cancel request, calling cancel once on one; it returns
+// when ctx ends.
+func (w *pipelineWorker) watch(ctx context.Context, runID uint, cancel func()) {
+	beat := time.NewTicker(heartbeatEvery)
+	defer beat.Stop()
+	poll := time.NewTicker(cancelPoll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			_ = w.store.Heartbeat(ctx, runID)
+		case <-poll.C:
+			if ok, _ := w.store.CancelRequested(ctx, runID); ok {
+				cancel()
+				poll.Stop()
+			}
+		}
+	}
 }
 
 func (w *pipelineWorker) cancelled(ctx context.Context, runID uint) error {

@@ -100,6 +100,12 @@ func (c *lakeCompany) runNow(t *testing.T, r *Runner, req models.RunRequest) *mo
 	t.Helper()
 	events, cancel := r.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
 	defer cancel()
+	return c.await(t, events, c.enqueue(t, r, req))
+}
+
+// enqueue queues a run as the owner.
+func (c *lakeCompany) enqueue(t *testing.T, r *Runner, req models.RunRequest) *models.Run {
+	t.Helper()
 	if req.Trigger == "" {
 		req.Trigger = models.TriggerManual
 	}
@@ -110,6 +116,13 @@ func (c *lakeCompany) runNow(t *testing.T, r *Runner, req models.RunRequest) *mo
 	if err := r.Enqueue(c.ctx, run.ID); err != nil {
 		t.Fatal(err)
 	}
+	return run
+}
+
+// await waits, on events subscribed before the run was queued, for run's
+// job to finish, and returns the run as it ended.
+func (c *lakeCompany) await(t *testing.T, events <-chan *river.Event, run *models.Run) *models.Run {
+	t.Helper()
 	deadline := time.After(60 * time.Second)
 	for {
 		select {
@@ -200,6 +213,52 @@ func TestPipelineRunPublishesAndGates(t *testing.T) {
 		run = c.runNow(t, r, models.RunRequest{})
 		if run.Status != models.RunFailed || !strings.Contains(run.Error, "The SQL failed") || run.Attempt != 1 {
 			t.Fatalf("bad SQL: %s attempt %d %q", run.Status, run.Attempt, run.Error)
+		}
+	})
+}
+
+// TestCancelStopsARunningQuery cancels a run whose SQL would run for
+// hours: the sandbox's child is killed mid-query, the run ends cancelled
+// within seconds, nothing is published, and the pipeline can run again.
+func TestCancelStopsARunningQuery(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		c := newLakeCompany(t, db, "order_id,amount\nA1,10\n")
+		spec := c.pipeline.Spec()
+		spec.SQL = "SELECT CAST(count(*) AS VARCHAR) AS order_id FROM range(100000000) a, range(100000000) b"
+		spec.TimeoutSeconds = 3600
+		var err error
+		if c.pipeline, err = c.store.SavePipeline(c.ctx, c.owner, c.product, spec); err != nil {
+			t.Fatal(err)
+		}
+		r := c.startWithLake(t)
+		events, cancel := r.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+		defer cancel()
+		run := c.enqueue(t, r, models.RunRequest{})
+		for started := time.Now(); !strings.Contains(run.Log, "Running the SQL in the sandbox"); {
+			if time.Since(started) > time.Minute {
+				t.Fatalf("the run did not start: %s\n%s", run.Status, run.Log)
+			}
+			time.Sleep(50 * time.Millisecond)
+			if run, err = c.store.RunByID(c.ctx, run.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.store.CancelRun(c.ctx, c.owner, run); err != nil {
+			t.Fatal(err)
+		}
+		run = c.await(t, events, run)
+		if run.Status != models.RunCancelled || run.SnapshotID != nil || run.Attempt != 1 {
+			t.Fatalf("cancelled mid-query: %s attempt %d snapshot %v %q\n%s", run.Status, run.Attempt, run.SnapshotID, run.Error, run.Log)
+		}
+		if _, err := c.store.CurrentSnapshot(c.ctx, c.product.ID, "orders"); !models.IsNotFound(err) {
+			t.Errorf("a cancelled run published: %v", err)
+		}
+		spec.SQL = "SELECT order_id FROM raw_orders"
+		if c.pipeline, err = c.store.SavePipeline(c.ctx, c.owner, c.product, spec); err != nil {
+			t.Fatal(err)
+		}
+		if run := c.runNow(t, r, models.RunRequest{}); run.Status != models.RunSucceeded {
+			t.Fatalf("the run after the cancel: %s %q", run.Status, run.Error)
 		}
 	})
 }

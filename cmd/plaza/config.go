@@ -36,6 +36,7 @@ type Config struct {
 	DemoData      bool       // with Demo: generate landing files and run the demo pipelines
 	LineageFile   string     // OpenLineage events of pipeline runs, one JSON object a line; "": none
 	LineageURL    string     // where those events are also POSTed; "": nowhere
+	PprofAddr     string     // PLAZA_PPROF_ADDR: Go profiles served there; "": off
 }
 
 // env returns the variable's value, or def when unset or empty.
@@ -103,6 +104,7 @@ func (c *Config) finish() error {
 		c.LineageFile = ""
 	}
 	c.LineageURL = os.Getenv("PLAZA_OPENLINEAGE_URL")
+	c.PprofAddr = os.Getenv("PLAZA_PPROF_ADDR")
 	return nil
 }
 
