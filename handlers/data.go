@@ -85,6 +85,9 @@ func (s *Server) ProductDataPreview(c echo.Context) error {
 	return render(c, http.StatusOK, landing.ResultTable(res))
 }
 
+// downloadTypes are the media types of a download, by format.
+var downloadTypes = map[string]string{"parquet": "application/vnd.apache.parquet", "csv": "text/csv; charset=utf-8"}
+
 // ProductDownload sends a snapshot of a port as Parquet (the file as
 // published) or CSV (converted in the sandbox, streamed from a temporary
 // file).
@@ -109,6 +112,7 @@ func (s *Server) ProductDownload(c echo.Context) error {
 		return err
 	}
 	name := fmt.Sprintf("%s-%s-%s-%s.%s", p.Domain.Slug, p.Slug, snap.Port, snap.Name, format)
+	c.Response().Header().Set(echo.HeaderContentType, downloadTypes[format])
 	if format == "parquet" && len(files) == 1 {
 		return c.Attachment(files[0], name)
 	}

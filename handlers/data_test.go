@@ -75,12 +75,12 @@ func TestProductDataFollowsAccess(t *testing.T) {
 		t.Errorf("preview: %s", p.Body)
 	}
 	pq := hannah.get(base + "download?format=parquet")
-	if pq.Status != http.StatusOK || !strings.HasPrefix(pq.Body, "PAR1") {
-		t.Errorf("parquet download: %d %.20q", pq.Status, pq.Body)
+	if pq.Status != http.StatusOK || !strings.HasPrefix(pq.Body, "PAR1") || pq.Type != "application/vnd.apache.parquet" {
+		t.Errorf("parquet download: %d %s %.20q", pq.Status, pq.Type, pq.Body)
 	}
 	csv := hannah.get(base + "download?format=csv")
-	if csv.Status != http.StatusOK || csv.Body != "order_id\nA1\nA2\n" {
-		t.Errorf("csv download: %d %q", csv.Status, csv.Body)
+	if csv.Status != http.StatusOK || csv.Body != "order_id\nA1\nA2\n" || !strings.HasPrefix(csv.Type, "text/csv") {
+		t.Errorf("csv download: %d %s %q", csv.Status, csv.Type, csv.Body)
 	}
 	if p := hannah.get(base + "download?format=xlsx"); p.Status != http.StatusUnprocessableEntity {
 		t.Errorf("xlsx: %d", p.Status)

@@ -234,6 +234,7 @@ func (c *client) do(method, path string, body io.Reader, header http.Header) *ht
 type page struct {
 	Status   int
 	Location string
+	Type     string // Content-Type
 	Doc      *goquery.Document
 	Body     string
 }
@@ -259,7 +260,7 @@ func (c *client) read(resp *http.Response) *page {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return &page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Doc: doc, Body: string(b)}
+	return &page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Type: resp.Header.Get("Content-Type"), Doc: doc, Body: string(b)}
 }
 
 // get fetches a page.

@@ -14,9 +14,9 @@ import (
 type apiOp struct {
 	method, path, tag, summary string
 	query                      []string // query parameter names
-	body                       string   // request schema name, or "" for none; "yaml" for a YAML document
+	body                       string   // request schema name, "" for none, or a media kind (see media)
 	status                     int      // success status
-	response                   string   // response schema name, or "yaml"
+	response                   string   // response schema name, or a media kind
 }
 
 var apiOps = []apiOp{
@@ -57,7 +57,7 @@ var apiOps = []apiOp{
 	{"GET", "/policies", "access", "The access policy of every classification", nil, "", 200, "PolicyList"},
 	{"PUT", "/policies/{classification}", "access", "Replace one classification's access policy (admins); it applies to new requests", nil, "PolicyInput", 200, "Policy"},
 	{"GET", "/landing/{domain}", "landing", "List a domain's landing files (its teams' people and admins); rows and columns once inspected", nil, "", 200, "LandingList"},
-	{"POST", "/landing/{domain}", "landing", "Upload one file, the raw request body, to ?path=folder/name.csv (CSV, JSON/NDJSON or Parquet; streamed; 413 too_large beyond the upload limit)", []string{"path"}, "", 201, "LandingFile"},
+	{"POST", "/landing/{domain}", "landing", "Upload one file, the raw request body, to ?path=folder/name.csv (CSV, JSON/NDJSON or Parquet; streamed; 413 too_large beyond the upload limit)", []string{"path"}, "file", 201, "LandingFile"},
 	{"GET", "/pipelines", "pipelines", "List the pipelines you can see, with their last run", []string{"domain", "team"}, "", 200, "PipelineList"},
 	{"GET", "/pipelines/{id}", "pipelines", "Get a pipeline: its definition, last run and what you may do", nil, "", 200, "Pipeline"},
 	{"PUT", "/products/{domain}/{product}/pipelines/{port}", "pipelines", "Create (201) or replace (200) the pipeline of an output port (the team's owners and admins)", nil, "PipelineSpec", 200, "Pipeline"},
@@ -66,7 +66,7 @@ var apiOps = []apiOp{
 	{"GET", "/runs/{id}", "pipelines", "Get a run: status, times, rows, bytes, error, checks with failing rows and samples, and its log", nil, "", 200, "Run"},
 	{"POST", "/runs/{id}/cancel", "pipelines", "Cancel a queued run, or ask a running one to stop (the team's people and admins); 409 once finished", nil, "", 200, "Run"},
 	{"GET", "/products/{domain}/{product}/snapshots", "pipelines", "A product's kept snapshots, newest first", []string{"port"}, "", 200, "SnapshotList"},
-	{"GET", "/products/{domain}/{product}/ports/{port}/download", "pipelines", "Download a snapshot (the current one, or ?snapshot=) as Parquet (default) or CSV, with access (403 no_access otherwise); audited", []string{"format", "snapshot"}, "", 200, ""},
+	{"GET", "/products/{domain}/{product}/ports/{port}/download", "pipelines", "Download a snapshot (the current one, or ?snapshot=) as Parquet (default) or CSV, with access (403 no_access otherwise); audited", []string{"format", "snapshot"}, "", 200, "data"},
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
@@ -202,6 +202,34 @@ func content(schema any) map[string]any {
 	return map[string]any{"application/json": map[string]any{"schema": schema}}
 }
 
+// media are the bodies that are not JSON: a kind names their media types.
+var media = map[string][]string{
+	"yaml": {"application/yaml"},
+	"file": {"application/octet-stream"},                   // a landing file, sent as is
+	"data": {"application/vnd.apache.parquet", "text/csv"}, // a snapshot, by ?format=
+}
+
+// bodyContent is the OpenAPI content of a request or response body: a
+// schema name is JSON, a media kind its types; "" is no body.
+func bodyContent(name string) map[string]any {
+	if name == "" {
+		return nil
+	}
+	types, ok := media[name]
+	if !ok {
+		return content(ref(name))
+	}
+	out := map[string]any{}
+	for _, t := range types {
+		schema := map[string]any{"type": "string", "format": "binary"}
+		if t == "application/yaml" {
+			schema = str("")
+		}
+		out[t] = map[string]any{"schema": schema}
+	}
+	return out
+}
+
 // openAPIDoc builds the OpenAPI 3 document from apiOps.
 func (s *Server) openAPIDoc() map[string]any {
 	paths := map[string]any{}
@@ -226,24 +254,16 @@ func (s *Server) openAPIDoc() map[string]any {
 			"422": map[string]any{"description": "Invalid input, with the field named", "content": content(ref("Error"))},
 		}
 		ok := map[string]any{"description": http.StatusText(op.status)}
-		switch op.response {
-		case "":
-		case "yaml":
-			ok["content"] = map[string]any{"application/yaml": map[string]any{"schema": str("")}}
-		default:
-			ok["content"] = content(ref(op.response))
+		if c := bodyContent(op.response); c != nil {
+			ok["content"] = c
 		}
 		responses[strconv.Itoa(op.status)] = ok
 		o := map[string]any{"tags": []string{op.tag}, "summary": op.summary, "operationId": operationID(op), "responses": responses}
 		if params != nil {
 			o["parameters"] = params
 		}
-		switch op.body {
-		case "":
-		case "yaml":
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/yaml": map[string]any{"schema": str("")}}}
-		default:
-			o["requestBody"] = map[string]any{"required": true, "content": content(ref(op.body))}
+		if c := bodyContent(op.body); c != nil {
+			o["requestBody"] = map[string]any{"required": true, "content": c}
 		}
 		item[strings.ToLower(op.method)] = o
 	}

@@ -46,4 +46,30 @@ func TestOpenAPICoversEveryAPIRoute(t *testing.T) {
 			}
 		}
 	}
+	// Bodies that are not JSON say what they are.
+	var ops struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]any `json:"content"`
+			} `json:"requestBody"`
+			Responses map[string]struct {
+				Content map[string]any `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(body), &ops); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ops.Paths["/landing/{domain}"]["post"].RequestBody.Content["application/octet-stream"]; !ok {
+		t.Errorf("the landing upload does not take application/octet-stream")
+	}
+	download := ops.Paths["/products/{domain}/{product}/ports/{port}/download"]["get"].Responses["200"].Content
+	for _, typ := range []string{"application/vnd.apache.parquet", "text/csv"} {
+		if _, ok := download[typ]; !ok {
+			t.Errorf("the download does not answer %s", typ)
+		}
+	}
+	if _, ok := ops.Paths["/products/{domain}/{product}/contract"]["get"].Responses["200"].Content["application/yaml"]; !ok {
+		t.Errorf("the contract is not YAML")
+	}
 }
