@@ -48,6 +48,37 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	return nil
 }
 
+// FreshnessArgs is the minute tick of models.Store.CheckFreshness: ports
+// older than their product's freshness SLA open incidents (owners are
+// told), ports fresh again resolve theirs.
+type FreshnessArgs struct{}
+
+// Kind names the job in River's tables.
+func (FreshnessArgs) Kind() string { return "freshness_check" }
+
+// InsertOpts: one attempt and one at a time, as for the access sweep.
+func (FreshnessArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: oneAtATime}
+}
+
+type freshnessWorker struct {
+	river.WorkerDefaults[FreshnessArgs]
+	store *models.Store
+	log   *slog.Logger
+}
+
+func (w *freshnessWorker) Timeout(*river.Job[FreshnessArgs]) time.Duration { return 5 * time.Minute }
+
+func (w *freshnessWorker) Work(ctx context.Context, job *river.Job[FreshnessArgs]) error {
+	opened, resolved, err := w.store.CheckFreshness(ctx, w.store.Now())
+	if err != nil {
+		return err
+	}
+	w.log.Log(ctx, quietUnless(opened+resolved > 0), "job", "kind", job.Kind, "id", job.ID,
+		"opened", opened, "resolved", resolved)
+	return nil
+}
+
 // MailArgs is a run of models.Store.DeliverMail: it sends every email of
 // the outbox that is due. Inserted when a change queues email
 // (Runner.WakeMail) and every minute, which sends the retries.

@@ -34,6 +34,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0004_search_cache", Migrate: migrateSearchCache},
 		{ID: "0005_access", Migrate: migrateAccess},
 		{ID: "0006_pipelines", Migrate: migratePipelines},
+		{ID: "0007_incidents", Migrate: migrateIncidents},
 	}
 }
 

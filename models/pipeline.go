@@ -693,9 +693,11 @@ type RunOutcome struct {
 
 // FinishRun records a run's outcome. A successful run's snapshot becomes
 // the port's current one in the same transaction, and the snapshots beyond
-// the pipeline's retention are returned for the lake to delete.
+// the pipeline's retention are returned for the lake to delete. The port's
+// incidents follow the outcome in the same transaction (runIncidents).
 func (s *Store) FinishRun(ctx context.Context, run *Run, out RunOutcome) (expired []Snapshot, err error) {
 	now := s.now()
+	opened := 0 // incidents: see runIncidents
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var r Run
 		if err := lockForUpdate(tx).First(&r, run.ID).Error; err != nil {
@@ -765,10 +767,18 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, out RunOutcome) (expire
 				return err
 			}
 		}
+		n, err := s.runIncidents(ctx, tx, &pl, r.ID, out, now)
+		if err != nil {
+			return err
+		}
+		opened = n
 		return tx.Model(&Run{}).Where("id = ?", r.ID).Updates(update).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("finish run %d: %w", run.ID, err)
+	}
+	if opened > 0 {
+		s.mailQueued()
 	}
 	return expired, nil
 }
