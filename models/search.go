@@ -480,7 +480,7 @@ type teamRef struct {
 // start brings the cache up to date, works out what the user may see and
 // turns the facet selections into sets of ids.
 func (r *searchRun) start(ctx context.Context, u *User) error {
-	names, domains, teams, err := readSearchNames(r.db)
+	names, domains, teams, err := r.cache.named.get(r.db)
 	if err != nil {
 		return err
 	}
@@ -1119,6 +1119,7 @@ func clip(text string, from, to int) string {
 // the process starts (serve warms it).
 type searchCache struct {
 	results resultCache // answers of recent searches
+	named   namesCache  // the names of domains, teams and terms
 
 	mu      sync.RWMutex
 	version int64       // of search_state when last refreshed; -1 before the first load
@@ -1327,6 +1328,43 @@ func readSearchNames(db *gorm.DB) (searchNames, []Domain, []teamRow, error) {
 		names.terms[t.ID] = t.Name + "\x00" + t.Synonyms
 	}
 	return names, domains, teams, nil
+}
+
+// namesCache keeps what readSearchNames read while a stamp of the three
+// tables (their row counts and latest updated_at) stays the same: one
+// small query a search instead of three that read every row. Every write
+// to those tables goes through the models, which set updated_at, so a
+// rename, a new row or a deletion changes the stamp, on any instance.
+type namesCache struct {
+	mu      sync.Mutex
+	stamp   string
+	names   searchNames
+	domains []Domain
+	teams   []teamRow
+}
+
+const namesStampSQL = `SELECT
+ (SELECT COUNT(*) || '/' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM domains) || ' ' ||
+ (SELECT COUNT(*) || '/' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM teams) || ' ' ||
+ (SELECT COUNT(*) || '/' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM glossary_terms)`
+
+// get returns the names, reading them again only when the stamp changed.
+// Callers must not change what it returns.
+func (n *namesCache) get(db *gorm.DB) (searchNames, []Domain, []teamRow, error) {
+	var stamp string
+	if err := db.Raw(namesStampSQL).Scan(&stamp).Error; err != nil {
+		return searchNames{}, nil, nil, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if stamp != n.stamp || n.names.domains == nil {
+		names, domains, teams, err := readSearchNames(db)
+		if err != nil {
+			return names, nil, nil, err
+		}
+		n.stamp, n.names, n.domains, n.teams = stamp, names, domains, teams
+	}
+	return n.names, n.domains, n.teams, nil
 }
 
 type teamRow struct {
