@@ -35,6 +35,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0005_access", Migrate: migrateAccess},
 		{ID: "0006_pipelines", Migrate: migratePipelines},
 		{ID: "0007_incidents", Migrate: migrateIncidents},
+		{ID: "0008_queries", Migrate: migrateQueries},
 	}
 }
 
