@@ -213,8 +213,8 @@ func (s *Sandbox) Materialize(ctx context.Context, inputs []Input, sql string, o
 	// A .parquet (or .csv) name also keeps DuckDB's profiler, which a
 	// query can switch on, from writing there: it wants .txt or .json.
 	if !filepath.IsAbs(out) || filepath.Clean(out) != out || strings.ContainsAny(out, "\x00*?[]{}\\") ||
-		!(strings.HasSuffix(out, ".parquet") || strings.HasSuffix(out, ".csv")) {
-		return nil, fmt.Errorf("sandbox output %q: want a clean absolute path ending in .parquet or .csv", out)
+		!(strings.HasSuffix(out, ".parquet") || strings.HasSuffix(out, ".csv") || strings.HasSuffix(out, ".json")) {
+		return nil, fmt.Errorf("sandbox output %q: want a clean absolute path ending in .parquet, .csv or .json", out)
 	}
 	if dir, err := os.Lstat(filepath.Dir(out)); err != nil || !dir.IsDir() {
 		return nil, fmt.Errorf("sandbox output %s: its folder is missing or not a folder", out)

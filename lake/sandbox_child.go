@@ -529,11 +529,15 @@ func jsonFloat(f float64) any {
 }
 
 // materialize writes the query view to the job's output: zstd Parquet, or
-// CSV with a header when the output's name ends in .csv (downloads).
+// by the output's name CSV with a header or a JSON array of objects
+// (downloads and exports).
 func materialize(ctx context.Context, conn *sql.Conn, j *job, cols []Column) *childAnswer {
 	format := "(FORMAT parquet, COMPRESSION zstd)"
-	if strings.HasSuffix(j.Out, ".csv") {
+	switch {
+	case strings.HasSuffix(j.Out, ".csv"):
 		format = "(FORMAT csv, HEADER true)"
+	case strings.HasSuffix(j.Out, ".json"):
+		format = "(FORMAT json, ARRAY true)"
 	}
 	stmt := "COPY (FROM " + queryViewName + ") TO " + quote(j.Out) + " " + format
 	res, err := conn.ExecContext(ctx, stmt)

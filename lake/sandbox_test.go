@@ -294,6 +294,22 @@ func TestSandboxMaterialize(t *testing.T) {
 		t.Errorf("staging holds %d entries, want only the output", len(entries))
 	}
 
+	// Exports: CSV with a header, JSON as one array of objects.
+	for name, want := range map[string]string{
+		"export.csv":  "customer,total\nada,15.5\nbob,20.25\n",
+		"export.json": `[{"customer":"ada","total":15.5},{"customer":"bob","total":20.25}]`,
+	} {
+		file := filepath.Join(staging, name)
+		if _, err := s.Materialize(t.Context(), f.inputs(), "SELECT customer, sum(amount) AS total FROM orders GROUP BY ALL ORDER BY ALL", file, Limits{}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(file)
+		if strings.Join(strings.Fields(string(got)), "") != strings.Join(strings.Fields(want), "") {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+		os.Remove(file)
+	}
+
 	// An output that exists is refused; a failed run leaves no file.
 	if _, err := s.Materialize(t.Context(), nil, "SELECT 1", out, Limits{}); err == nil {
 		t.Error("overwrote an existing output")
