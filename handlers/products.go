@@ -67,13 +67,16 @@ func (s *Server) ProductShow(c echo.Context) error {
 	if d.Replacement, err = s.Store.Replacement(ctx, p); err != nil {
 		return err
 	}
-	if d.Upstreams, d.Downstreams, err = s.Store.Lineage(ctx, p); err != nil {
+	if d.Lineage, err = s.Store.LineageGraph(ctx, p, models.LineageMaxNodes); err != nil {
 		return err
 	}
 	if d.History, err = s.Store.ProductHistory(ctx, p, 20); err != nil {
 		return err
 	}
 	if d.Freshness, err = s.Store.ProductFreshness(ctx, p); err != nil {
+		return err
+	}
+	if d.Incidents, err = s.Store.Incidents(ctx, models.IncidentFilter{ProductID: p.ID, State: models.IncidentOpen}); err != nil {
 		return err
 	}
 	d.Now = s.Store.Now()
