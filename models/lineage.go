@@ -10,6 +10,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -393,4 +394,49 @@ func nodeLess(a, b LineageNode) bool {
 		return a.Label < b.Label
 	}
 	return a.Key < b.Key
+}
+
+// HideDrafts masks the draft products in g that u may not see (drafts are
+// their team's and the admins' until published): such a node keeps its
+// place and edges but loses its name and link.
+func (s *Store) HideDrafts(ctx context.Context, u *User, g *LineageGraph) error {
+	if u.IsAdmin {
+		return nil
+	}
+	var drafts []string
+	for _, n := range g.Nodes {
+		if n.Kind == LineageProduct && n.Status == StatusDraft && !n.Current() {
+			drafts = append(drafts, n.Path())
+		}
+	}
+	if len(drafts) == 0 {
+		return nil
+	}
+	var mine []string
+	err := s.db(ctx).Table("products").Select("domains.slug || '/' || products.slug").
+		Joins("JOIN domains ON domains.id = products.domain_id").
+		Joins("JOIN memberships ON memberships.team_id = products.team_id AND memberships.user_id = ?", u.ID).
+		Where("domains.slug || '/' || products.slug IN ?", drafts).Scan(&mine).Error
+	if err != nil {
+		return err
+	}
+	renamed := map[string]string{}
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if n.Kind != LineageProduct || n.Status != StatusDraft || n.Current() || slices.Contains(mine, n.Path()) {
+			continue
+		}
+		key := fmt.Sprintf("product:%s/draft-%d", n.Domain, len(renamed)+1)
+		renamed[n.Key] = key
+		n.Key, n.Label, n.URL, n.Classification = key, "A draft product", "/domains/"+n.Domain, ""
+	}
+	for i := range g.Edges {
+		if k, ok := renamed[g.Edges[i].From]; ok {
+			g.Edges[i].From = k
+		}
+		if k, ok := renamed[g.Edges[i].To]; ok {
+			g.Edges[i].To = k
+		}
+	}
+	return nil
 }

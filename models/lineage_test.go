@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -257,6 +258,53 @@ func TestLineageGraphAlone(t *testing.T) {
 		}
 		if len(g.Nodes) != 1 || len(g.Edges) != 0 || g.Omitted != 0 || !g.Nodes[0].Current() {
 			t.Errorf("graph %+v", g)
+		}
+	})
+}
+
+// TestLineageHidesOthersDrafts: someone outside finance's team sees its
+// draft products in a lineage graph as unnamed drafts without links, their
+// edges kept; the team's own drafts and everything admins see keep their
+// names.
+func TestLineageHidesOthersDrafts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w := newLineageWorld(t, db)
+		seller := w.person(t, "sam@example.com", "Sam Seller")
+		if _, err := w.s.AddMember(w.ctx, w.admin, w.orders, seller.Email, models.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		graph := func(u *models.User) *models.LineageGraph {
+			g, err := w.s.LineageGraph(w.ctx, w.products["daily-sales"], 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.s.HideDrafts(w.ctx, u, g); err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		g := graph(seller)
+		keys := map[string]bool{}
+		var labels []string
+		for _, n := range g.Nodes {
+			keys[n.Key] = true
+			labels = append(labels, n.Label)
+		}
+		if got := strings.Join(labels, ", "); got != "pos/orders-*.csv, Forecast, Order lines, Orders, Daily sales, A draft product, A draft product" {
+			t.Errorf("Sam sees %s", got)
+		}
+		for _, e := range g.Edges {
+			if !keys[e.From] || !keys[e.To] {
+				t.Errorf("edge %s -> %s lost a node", e.From, e.To)
+			}
+		}
+		if n, _ := g.Node("product:finance/draft-1"); n.URL != "/domains/finance" {
+			t.Errorf("a hidden draft links to %q", n.URL)
+		}
+		for _, n := range graph(w.admin).Nodes {
+			if n.Label == "A draft product" {
+				t.Errorf("an admin is shown a hidden draft")
+			}
 		}
 	})
 }
