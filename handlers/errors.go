@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"plaza/lake"
 	"plaza/models"
 	"plaza/views"
 )
@@ -96,6 +97,9 @@ func classify(err error) (int, apiErrorBody) {
 	var he *echo.HTTPError
 	var exists *models.ExistingAccessError
 	var noAccess *models.NoAccessError
+	var sqlErr *lake.SQLError
+	var limit *lake.LimitError
+	var busy *busyError
 	switch {
 	case errors.As(err, &v):
 		f, msg := v.First()
@@ -104,6 +108,14 @@ func classify(err error) (int, apiErrorBody) {
 		return http.StatusConflict, apiErrorBody{Code: "exists", Message: sentence(exists.Error()), Existing: existingOf(exists)}
 	case errors.As(err, &noAccess):
 		return http.StatusForbidden, apiErrorBody{Code: "no_access", Message: sentence(noAccess.Error())}
+	case errors.As(err, &sqlErr):
+		return http.StatusUnprocessableEntity, apiErrorBody{Code: "sql_error", Message: sqlErr.Message, Field: "sql"}
+	case errors.As(err, &limit):
+		return http.StatusUnprocessableEntity, apiErrorBody{Code: "limit", Message: limit.Message, Field: "sql"}
+	case errors.As(err, &busy):
+		return http.StatusTooManyRequests, apiErrorBody{Code: "busy", Message: busy.Error()}
+	case errors.Is(err, errQueryCancelled):
+		return http.StatusConflict, apiErrorBody{Code: "cancelled", Message: "The query was cancelled."}
 	case errors.Is(err, models.ErrConflict):
 		return http.StatusConflict, apiErrorBody{Code: "conflict", Message: conflictMessage(err)}
 	case errors.Is(err, models.ErrNotFound):

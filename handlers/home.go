@@ -14,7 +14,6 @@ type comingPage struct {
 }
 
 var comingPages = map[string]comingPage{
-	"/query":      {views.NavQuery, "Query", "SQL across the products you may read", "A workbench to join data products from several domains, limited to your active grants."},
 	"/dashboards": {views.NavDashboards, "Dashboards", "Ownership, quality and usage", "See where ownership is missing, where quality slips and which products are used."},
 }
 

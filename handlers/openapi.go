@@ -20,6 +20,8 @@ type apiOp struct {
 }
 
 var apiOps = []apiOp{
+	{"POST", "/query", "query", "Run SQL over the products you may read now (public, your team's, your active grants); JSON (first rows, column types, snapshots read) or, by Accept, the whole result as text/csv or application/vnd.apache.parquet. 403 no_access names the product; 422 sql_error or limit; 429 busy", nil, "QueryRequest", 200, "QueryResult"},
+	{"GET", "/queries", "query", "Page through your own queries, newest first, with what each read", []string{"page", "per_page"}, "", 200, "QueryList"},
 	{"GET", "/me", "people", "The caller, their roles and teams", nil, "", 200, "Me"},
 	{"GET", "/domains", "domains", "List domains", []string{"archived"}, "", 200, "DomainList"},
 	{"POST", "/domains", "domains", "Create a domain (admins)", nil, "DomainInput", 201, "Domain"},
@@ -74,6 +76,16 @@ var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 // openAPISchemas are the shapes the operations refer to, kept loose where
 // the README and the error messages say more.
 var openAPISchemas = map[string]any{
+	"QueryRequest": obj(map[string]any{"sql": str("DuckDB SQL; products are views named <domain>.<product> (underscores for hyphens; _<port> when a product has several), pinned with @<snapshot> or @<time>"),
+		"pins":     map[string]any{"type": "object", "additionalProperties": str(""), "description": "view -> snapshot name or time, for every use of the view"},
+		"max_rows": integer()}),
+	"QueryResult": obj(map[string]any{"query": integer(), "columns": arr(ref("ColumnType")), "rows": arr(arr(map[string]any{})),
+		"row_count": integer(), "truncated": boolean(), "duration_ms": integer(),
+		"reads": arr(obj(map[string]any{"view": str(""), "product": str("<domain>/<product>"), "port": str(""), "snapshot": str(""),
+			"snapshot_at": dateTime(), "pinned": boolean(), "basis": str("team, open or grant"), "grant": integer()}))}),
+	"QueryList": obj(map[string]any{"queries": arr(obj(map[string]any{"id": integer(), "sql": str(""), "source": str("browser or api"),
+		"status": str("running, succeeded, failed, cancelled, refused"), "error": str(""), "rows": integer(), "duration_ms": integer(),
+		"started_at": dateTime(), "finished_at": dateTime(), "reads": arr(str(""))})), "page": integer(), "per_page": integer(), "pages": integer()}),
 	"Error": obj(map[string]any{"error": obj(map[string]any{
 		"code": str("invalid, not_found, forbidden, no_access, conflict, exists, unauthenticated, bad_request, internal"), "message": str(""),
 		"field": str("the field at fault, when one is"), "fields": map[string]any{"type": "object", "additionalProperties": str("")},

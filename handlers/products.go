@@ -70,6 +70,9 @@ func (s *Server) ProductShow(c echo.Context) error {
 	if d.Lineage, err = s.Store.LineageGraph(ctx, p, models.LineageMaxNodes); err != nil {
 		return err
 	}
+	if err := s.Store.HideDrafts(ctx, u, d.Lineage); err != nil {
+		return err
+	}
 	if d.History, err = s.Store.ProductHistory(ctx, p, 20); err != nil {
 		return err
 	}

@@ -124,6 +124,14 @@ func (s *Server) routes(e *echo.Echo) {
 	app.GET("/runs/:id", s.RunShow)
 	app.GET("/runs/:id/log", s.RunLog)
 	app.POST("/runs/:id/cancel", s.RunCancel)
+	// Federated queries: what each may read is decided in models at each query.
+	app.GET("/query", s.QueryPage)
+	app.POST("/query/run", s.QueryRun)
+	app.POST("/query/cancel", s.QueryCancel)
+	app.POST("/query/export", s.QueryExport)
+	app.POST("/query/saved", s.QuerySave)
+	app.POST("/query/saved/:token/delete", s.QuerySavedDelete)
+	app.GET("/query/s/:token", s.QueryShared)
 	app.GET("/profile", s.Profile)
 	app.POST("/profile/tokens", s.TokenCreate)
 	app.POST("/profile/tokens/:id/revoke", s.TokenRevoke)
@@ -150,6 +158,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/audit", s.AuditIndex)
 	admin.GET("/audit.csv", s.AuditCSV)
 	admin.GET("/audit/verify", s.AuditVerify)
+	admin.GET("/queries", s.AdminQueries)
 	admin.GET("/policy", s.PolicyIndex)
 	admin.POST("/policy/:classification", s.PolicyUpdate)
 	admin.POST("/domains/:domain/stewards", s.StewardAdd)
@@ -208,6 +217,8 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/runs/:id/cancel", s.APIRunCancel)
 	api.GET("/products/:domain/:product/snapshots", s.APISnapshots)
 	api.GET("/products/:domain/:product/ports/:port/download", s.ProductDownload) // the browser's: CheckAccess, audited; errors as JSON here
+	api.POST("/query", s.APIQuery)
+	api.GET("/queries", s.APIQueries)
 }
 
 // staticHandler serves the embedded assets; URLs carry a version, so they

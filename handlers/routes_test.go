@@ -60,7 +60,6 @@ var routeRules = map[string]routeRule{
 	"POST /signout":                         {want: [5]int{see, see, see, see, see}},
 	"GET /":                                 {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /pipelines":                        {want: [5]int{see, ok, ok, ok, ok}},
-	"GET /query":                            {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /dashboards":                       {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /domains":                          {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /domains/:domain":                  {want: [5]int{see, ok, ok, ok, ok}},
@@ -96,6 +95,15 @@ var routeRules = map[string]routeRule{
 	"GET /runs/:id/log":                               {want: [5]int{see, ok, ok, ok, ok}},
 	"POST /runs/:id/cancel":                           {want: [5]int{unauth, denied, see, see, see}},
 	"GET /profile":                                    {want: [5]int{see, ok, ok, ok, ok}},
+	// Queries: the walk server has no sandbox, so a run shows why in its
+	// fragment and an export is refused as input; the saved query is the owner's.
+	"GET /query":                                      {want: [5]int{see, ok, ok, ok, ok}},
+	"POST /query/run":                                 {form: f("sql", "SELECT 1", "run", "walk"), want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /query/cancel":                              {form: f("run", "walk"), want: [5]int{unauth, gone, gone, gone, gone}},
+	"POST /query/export":                              {form: f("sql", "SELECT 1", "format", "csv"), want: [5]int{unauth, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity}},
+	"POST /query/saved":                               {form: f("name", "Walk", "sql", "SELECT 1"), want: [5]int{unauth, ok, ok, ok, ok}},
+	"POST /query/saved/:token/delete":                 {want: [5]int{unauth, denied, denied, see, see}},
+	"GET /query/s/:token":                             {want: [5]int{see, ok, ok, ok, ok}},
 	"POST /profile/tokens":                            {form: f("name", "script"), want: [5]int{unauth, created, created, created, created}},
 	"POST /profile/tokens/:id/revoke":                 {want: [5]int{unauth, see, see, see, see}},
 	"GET /admin":                                      {want: [5]int{see, denied, denied, denied, ok}},
@@ -116,6 +124,7 @@ var routeRules = map[string]routeRule{
 	"POST /admin/people/:id/admin":                    {form: f("admin", "true"), want: [5]int{unauth, denied, denied, denied, see}},
 	"POST /admin/people/:id/active":                   {form: f("active", "false"), want: [5]int{unauth, denied, denied, denied, see}},
 	"GET /admin/audit":                                {want: [5]int{see, denied, denied, denied, ok}},
+	"GET /admin/queries":                              {want: [5]int{see, denied, denied, denied, ok}},
 	// Access in the browser: the walk request is walkRequester's on the walk
 	// product (internal: one owner approves); the team's people already have access.
 	"GET /products/:domain/:product/access":    {want: [5]int{see, ok, ok, ok, ok}},
@@ -205,6 +214,8 @@ var routeRules = map[string]routeRule{
 	"POST /api/v1/runs/:id/cancel":                               {want: [5]int{unauth, denied, ok, ok, ok}},
 	"GET /api/v1/products/:domain/:product/snapshots":            {want: [5]int{unauth, ok, ok, ok, ok}},
 	"GET /api/v1/products/:domain/:product/ports/:port/download": {want: [5]int{unauth, denied, missing, missing, denied}},
+	"POST /api/v1/query":                                         {json: `{"sql":"SELECT 1"}`, want: [5]int{unauth, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity}},
+	"GET /api/v1/queries":                                        {want: [5]int{unauth, ok, ok, ok, ok}},
 }
 
 // TestEveryRouteHasARule walks every registered route with every role, on a
@@ -281,6 +292,13 @@ func (e *env) fillParams(pattern, email string) string {
 		":classification", models.ClassInternal,
 	)
 	path := r.Replace(pattern)
+	if strings.Contains(path, ":token") {
+		sq, err := e.Store.SaveQuery(context.Background(), e.user(ownerEmail), "", "Walk query", "SELECT 1")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		path = strings.Replace(path, ":token", sq.Token, 1)
+	}
 	if strings.Contains(path, ":id") {
 		id := e.user(memberEmail).ID
 		switch {

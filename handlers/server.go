@@ -36,6 +36,7 @@ type Options struct {
 	Runs          RunQueue      // starts pipeline runs; nil: runs stay queued (tests without jobs)
 	Sandbox       *lake.Sandbox // reads landing files for their schema and preview; nil: not shown
 	MaxUpload     int64         // largest landing upload in bytes; 0: 1 GiB
+	Query         QueryLimits   // bounds of federated queries; zero fields: defaults
 }
 
 // RunQueue starts the job of a run that models.Store.EnqueueRun recorded
@@ -53,6 +54,7 @@ type Server struct {
 	providers    []providerEntry
 	registry     *prometheus.Registry
 	landingStats landingStatsCache
+	queries      queryGate
 	log          *slog.Logger
 	echo         *echo.Echo
 }
