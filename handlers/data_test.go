@@ -3,58 +3,16 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"plaza/lake"
 	"plaza/models"
 )
 
-// publishWalk builds and publishes the walk product's daily port from a
-// landing file the way a run does (sandbox, staging, rename, commit),
-// without River.
+// publishWalk publishes the walk product's daily port: order ids A1 and A2.
 func publishWalk(t *testing.T, e *env) {
 	t.Helper()
-	ctx := context.Background()
-	owner := e.user(ownerEmail)
-	p := e.productAt(t, "sales/"+walkProduct)
-	if _, err := e.Srv.Lake.SaveLanding("sales", "walk/orders.csv", strings.NewReader("order_id\nA1\nA2\n"), 1<<20); err != nil {
-		t.Fatal(err)
-	}
-	pl, err := e.Store.SavePipeline(ctx, owner, p, models.PipelineSpec{Port: "daily", SQL: "SELECT order_id FROM orders",
-		Inputs: []models.PipelineInputSpec{{Name: "orders", Landing: "walk/*.csv"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := e.Store.EnqueueRun(ctx, owner, pl, models.RunRequest{Trigger: models.TriggerManual})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := e.Store.StartRun(ctx, run.ID); err != nil {
-		t.Fatal(err)
-	}
-	files, err := e.Srv.Lake.ResolveLanding("sales", "walk/*.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	staging, err := e.Srv.Lake.StagingDir("run-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.Srv.Opts.Sandbox.Materialize(ctx, []lake.Input{{Name: "orders", Paths: files}}, pl.SQL,
-		filepath.Join(staging, "data.parquet"), lake.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := lake.SnapshotName(e.Store.Now(), run.ID)
-	if _, err := e.Srv.Lake.Publish(staging, "sales", walkProduct, "daily", name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Store.FinishRun(ctx, run, models.RunOutcome{Status: models.RunSucceeded, Rows: res.RowCount, Bytes: res.Bytes,
-		Snapshot: &models.Snapshot{Name: name, Rows: res.RowCount, Bytes: res.Bytes}}); err != nil {
-		t.Fatal(err)
-	}
+	publishCSV(t, e, ownerEmail, "sales/"+walkProduct, "daily", "order_id\nA1\nA2\n")
 }
 
 // TestProductDataFollowsAccess: the owning team previews and downloads a

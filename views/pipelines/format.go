@@ -56,30 +56,12 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%dh %02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
-// Number formats a count with thousands separators: 1,234,567.
-func Number(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 // rowsText is a run's row count, or a dash before it has one.
 func rowsText(r models.Run) string {
 	if r.Rows == 0 && r.Status != models.RunSucceeded {
 		return "—"
 	}
-	return Number(r.Rows)
+	return components.Number(r.Rows)
 }
 
 func bytesText(r models.Run) string {

@@ -78,25 +78,7 @@ func rowsText(n int64) string {
 	if n == 1 {
 		return "1 row"
 	}
-	return Number(n) + " rows"
-}
-
-// Number writes an integer with thousands separators: 1,000.
-func Number(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return components.Number(n) + " rows"
 }
 
 // Took writes a query's duration: 42 ms, 3.2 s, 1 m 04 s.
@@ -126,7 +108,7 @@ func LimitsText(l Limits) string {
 		}
 	}
 	if l.MaxRows > 0 {
-		parts = append(parts, Number(int64(l.MaxRows))+" rows shown")
+		parts = append(parts, components.Number(int64(l.MaxRows))+" rows shown")
 	}
 	if l.Memory != "" {
 		parts = append(parts, l.Memory)

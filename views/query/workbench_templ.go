@@ -2309,9 +2309,9 @@ func AdminLog(s views.Shell, rows []AuditRow, q string, page, pages int) templ.C
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var108 string
-					templ_7745c5c3_Var108, templ_7745c5c3_Err = templ.JoinStringErrs(Number(r.Rows))
+					templ_7745c5c3_Var108, templ_7745c5c3_Err = templ.JoinStringErrs(components.Number(r.Rows))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/query/workbench.templ`, Line: 527, Col: 40}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/query/workbench.templ`, Line: 527, Col: 51}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var108))
 					if templ_7745c5c3_Err != nil {
