@@ -98,6 +98,9 @@ func (s *Server) ProductShow(c echo.Context) error {
 			return err
 		}
 		d.Access.Consumers = int(n)
+		if d.Access.Usage, err = s.Store.ProductQueryUsage(ctx, p.ID, 30); err != nil {
+			return err
+		}
 	}
 	if d.CanEdit {
 		d.NextStatuses = models.NextStatuses(p.Status)

@@ -165,6 +165,10 @@ func TestQueryJoinsTwoDomainsWithGrants(t *testing.T) {
 	if len(mine) > 3 && strings.Join(mine[3].Reads, ",") != "sales.returns,marketing.campaigns" {
 		t.Errorf("reads of the join: %v", mine[3].Reads)
 	}
+	// The owner sees how the product is used: the join and the CSV export.
+	if use := e.as(ownerEmail).get("/products/sales/returns").Text("query-usage"); !strings.Contains(use, "Queried 2 times by 1 person") {
+		t.Errorf("the owner's usage line: %q", use)
+	}
 }
 
 // TestQueryWorkbenchInTheBrowser: the page lists what Leo may query; a run
