@@ -225,10 +225,7 @@ func (s *Server) runQuery(c echo.Context, job queryJob) (*queryOutcome, error) {
 	if ferr := s.Store.FinishQuery(context.WithoutCancel(ctx), q, status, rows, took, msg); ferr != nil {
 		return nil, ferr
 	}
-	if err != nil {
-		return out, err
-	}
-	return out, nil
+	return out, err
 }
 
 // QueryPage is the workbench.
@@ -277,12 +274,8 @@ func (s *Server) workbench(c echo.Context) (*query.Workbench, error) {
 		}
 		w.Tables = append(w.Tables, qt)
 	}
-	history, _, err := s.Store.Queries(ctx, models.QueryFilter{UserID: u.ID, Per: 25})
-	if err != nil {
+	if w.History, err = s.history(c); err != nil {
 		return nil, err
-	}
-	for i := range history {
-		w.History = append(w.History, historyItem(&history[i]))
 	}
 	saved, err := s.Store.SavedQueries(ctx, u)
 	if err != nil {
@@ -292,6 +285,19 @@ func (s *Server) workbench(c echo.Context) (*query.Workbench, error) {
 		w.Saved = append(w.Saved, savedView(&saved[i], u))
 	}
 	return w, nil
+}
+
+// history is the signed-in person's last queries, for the workbench.
+func (s *Server) history(c echo.Context) ([]query.HistoryItem, error) {
+	qs, _, err := s.Store.Queries(c.Request().Context(), models.QueryFilter{UserID: currentUser(c).ID, Per: 25})
+	if err != nil {
+		return nil, err
+	}
+	items := make([]query.HistoryItem, len(qs))
+	for i := range qs {
+		items[i] = historyItem(&qs[i])
+	}
+	return items, nil
 }
 
 func historyItem(q *models.Query) query.HistoryItem {
@@ -326,19 +332,13 @@ func (s *Server) QueryRun(c echo.Context) error {
 			r.Columns, r.Rows, r.RowCount, r.More, r.Duration = out.Result.Columns, out.Result.Rows, out.Result.RowCount, out.Result.Truncated, out.Result.Elapsed
 		}
 	}
-	if err != nil {
-		if !describeQueryError(err, &r) {
-			return err
-		}
-	}
-	// The history list beside the editor follows, swapped out of band.
-	history, _, err := s.Store.Queries(c.Request().Context(), models.QueryFilter{UserID: currentUser(c).ID, Per: 25})
-	if err != nil {
+	if err != nil && !describeQueryError(err, &r) {
 		return err
 	}
-	items := make([]query.HistoryItem, len(history))
-	for i := range history {
-		items[i] = historyItem(&history[i])
+	// The history list beside the editor follows, swapped out of band.
+	items, err := s.history(c)
+	if err != nil {
+		return err
 	}
 	return render(c, http.StatusOK, templ.Join(query.Results(r), query.HistoryListOOB(items)))
 }
@@ -407,20 +407,7 @@ func (s *Server) QueryExport(c echo.Context) error {
 func (s *Server) sendExport(c echo.Context, job queryJob) error {
 	out, err := s.runQuery(c, job)
 	if err != nil {
-		var sqlErr *lake.SQLError
-		var limit *lake.LimitError
-		var busy *busyError
-		switch {
-		case errors.As(err, &sqlErr):
-			return models.Invalid("sql", sqlErr.Message)
-		case errors.As(err, &limit):
-			return models.Invalid("sql", limit.Message)
-		case errors.As(err, &busy):
-			return echo.NewHTTPError(http.StatusTooManyRequests, busy.Error())
-		case errors.Is(err, errQueryCancelled):
-			return models.Invalid("sql", "The query was cancelled.")
-		}
-		return err
+		return err // classify gives SQL mistakes and limits 422, busy 429
 	}
 	defer os.RemoveAll(out.Dir)
 	c.Response().Header().Set(echo.HeaderContentType, exportTypes[job.Export])
