@@ -36,6 +36,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0006_pipelines", Migrate: migratePipelines},
 		{ID: "0007_incidents", Migrate: migrateIncidents},
 		{ID: "0008_queries", Migrate: migrateQueries},
+		{ID: "0009_stats", Migrate: migrateStats},
 	}
 }
 

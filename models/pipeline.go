@@ -1039,14 +1039,19 @@ func (s *Store) SnapshotNamed(ctx context.Context, productID uint, port, name st
 	return &snap, nil
 }
 
-// AuditDownload records that u downloaded a snapshot, and the grant that
-// allowed it (nil for the owning team and open products).
+// AuditDownload records that u downloaded a snapshot (a Download for the
+// dashboards, and an audit event naming the grant that
+// allowed it: nil for the owning team and open products).
 func (s *Store) AuditDownload(ctx context.Context, u *User, p *Product, snap *Snapshot, format string, g *Grant) error {
 	after := map[string]any{"port": snap.Port, "snapshot": snap.Name, "format": format, "rows": snap.Rows}
 	if g != nil {
 		after["grant"] = g.ID
 	}
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		d := Download{ProductID: p.ID, UserID: u.ID, Port: snap.Port, Snapshot: snap.Name, Format: format, Rows: snap.Rows, At: s.now()}
+		if err := tx.Create(&d).Error; err != nil {
+			return fmt.Errorf("record download: %w", err)
+		}
 		return s.auditObject(ctx, tx, u, "product.download", "product", p.Domain.Slug+"/"+p.Slug, nil, after)
 	})
 }
