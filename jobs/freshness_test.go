@@ -14,7 +14,8 @@ import (
 
 // TestFreshnessCheckOpensIncident: the freshness check runs when the
 // runner starts, opens an incident for a port older than its product's
-// SLA, and emails the owner a link to the product page.
+// SLA, and emails the owner a link to the product page; the stats rollup
+// runs on start as well.
 func TestFreshnessCheckOpensIncident(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
@@ -66,6 +67,11 @@ func TestFreshnessCheckOpensIncident(t *testing.T) {
 				t.Fatal(err)
 			}
 			return slices.Contains(stats, JobCount{Kind: "freshness_check", State: "completed", Count: 1})
+		})
+		// The rollup ran on start too: the run is in the product's health.
+		eventually(t, "the stats rollup to score the product", func() bool {
+			h, err := c.store.HealthOf(c.ctx, c.product.ID)
+			return err == nil && h != nil && h.Runs == 1 && h.RunsOK == 1
 		})
 	})
 }

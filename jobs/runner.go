@@ -68,12 +68,15 @@ func Start(ctx context.Context, store *models.Store, cfg Config) (*Runner, error
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &sweepWorker{store: store, log: log})
 	river.AddWorker(workers, &freshnessWorker{store: store, log: log})
+	river.AddWorker(workers, &statsWorker{store: store, log: log})
 	every := river.PeriodicInterval(time.Minute)
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(every, func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: SweepArgs{}.Kind(), RunOnStart: true}),
 		river.NewPeriodicJob(every, func() (river.JobArgs, *river.InsertOpts) { return FreshnessArgs{}, nil },
 			&river.PeriodicJobOpts{ID: FreshnessArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(every, func() (river.JobArgs, *river.InsertOpts) { return StatsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: StatsArgs{}.Kind(), RunOnStart: true}),
 	}
 	if cfg.SMTP != nil {
 		river.AddWorker(workers, &mailWorker{store: store, smtp: cfg.SMTP, baseURL: cfg.BaseURL, log: log})

@@ -79,6 +79,38 @@ func (w *freshnessWorker) Work(ctx context.Context, job *river.Job[FreshnessArgs
 	return nil
 }
 
+// StatsArgs is the minute tick of models.Store.RollupStats: the day
+// tables the dashboards read, and every product's quality score.
+type StatsArgs struct{}
+
+// Kind names the job in River's tables.
+func (StatsArgs) Kind() string { return "stats_rollup" }
+
+// InsertOpts: one attempt and one at a time, as for the access sweep.
+func (StatsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: oneAtATime}
+}
+
+type statsWorker struct {
+	river.WorkerDefaults[StatsArgs]
+	store *models.Store
+	log   *slog.Logger
+}
+
+// Timeout leaves room for the first rollup, which reads back a year.
+func (w *statsWorker) Timeout(*river.Job[StatsArgs]) time.Duration { return 30 * time.Minute }
+
+func (w *statsWorker) Work(ctx context.Context, job *river.Job[StatsArgs]) error {
+	start := time.Now()
+	rep, err := w.store.RollupStats(ctx)
+	if err != nil {
+		return err
+	}
+	w.log.Log(ctx, quietUnless(rep.Days > 2 || rep.Health > 1000), "job", "kind", job.Kind, "id", job.ID,
+		"days", rep.Days, "product_days", rep.Products, "health", rep.Health, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
 // MailArgs is a run of models.Store.DeliverMail: it sends every email of
 // the outbox that is due. Inserted when a change queues email
 // (Runner.WakeMail) and every minute, which sends the retries.
