@@ -1,0 +1,1183 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// DashRanges are the time ranges the dashboards offer, in days.
+var DashRanges = []int{7, 30, 90}
+
+// DashFilter narrows a dashboard to a domain or a team and a range of
+// days ending today. Zero IDs mean the whole company.
+type DashFilter struct {
+	DomainID uint
+	TeamID   uint
+	Days     int
+}
+
+// days is the range's days, oldest first, ending today.
+func (f DashFilter) days(now time.Time) []string {
+	n := f.Days
+	if n <= 0 {
+		n = 30
+	}
+	out := make([]string, n)
+	for i := range n {
+		out[i] = Day(now.AddDate(0, 0, i-n+1))
+	}
+	return out
+}
+
+// scope limits q to the filter's domain or team; col prefixes the columns
+// ("p." for products p, "" for the day tables).
+func (f DashFilter) scope(q *gorm.DB, col string) *gorm.DB {
+	if f.TeamID != 0 {
+		return q.Where(col+"team_id = ?", f.TeamID)
+	}
+	if f.DomainID != 0 {
+		return q.Where(col+"domain_id = ?", f.DomainID)
+	}
+	return q
+}
+
+// ProductRef names a product for a dashboard row and its link.
+type ProductRef struct {
+	ID         uint
+	DomainSlug string
+	Slug       string
+	Name       string
+	TeamName   string
+	Status     string
+}
+
+// Path is the product's page.
+func (r ProductRef) Path() string { return "/products/" + r.DomainSlug + "/" + r.Slug }
+
+// DayStat is the sum of the counters of a dashboard's scope on one day.
+type DayStat struct {
+	Day string
+	Counters
+}
+
+// CheckRate is the share of checks passed, or -1 without checks.
+func (d DayStat) CheckRate() float64 { return ratio(d.ChecksPassed, d.Checks) }
+
+// RunRate is the share of runs that succeeded, or -1 without runs.
+func (d DayStat) RunRate() float64 { return ratio(d.RunsOK, d.Runs) }
+
+// AvgRunMS is the mean run duration, or -1 without runs.
+func (d DayStat) AvgRunMS() float64 {
+	if d.Runs == 0 {
+		return -1
+	}
+	return float64(d.RunMS) / float64(d.Runs)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return -1
+	}
+	return float64(a) / float64(b)
+}
+
+// dayStats sums team_days over the filter's range, one DayStat per day,
+// zeros where nothing happened.
+func (s *Store) dayStats(ctx context.Context, f DashFilter, days []string) ([]DayStat, error) {
+	var rows []DayStat
+	q := s.db(ctx).Model(&TeamDay{}).Select(`day, SUM(runs) AS runs, SUM(runs_ok) AS runs_ok, SUM(runs_failed) AS runs_failed,
+		SUM(run_ms) AS run_ms, MAX(run_ms_max) AS run_ms_max, SUM(checks) AS checks, SUM(checks_passed) AS checks_passed,
+		SUM(breach_minutes) AS breach_minutes, SUM(queries) AS queries, SUM(users) AS users, SUM(downloads) AS downloads`).
+		Where("day >= ?", days[0]).Group("day")
+	if err := f.scope(q, "").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read team days: %w", err)
+	}
+	byDay := map[string]DayStat{}
+	for _, r := range rows {
+		byDay[r.Day] = r
+	}
+	out := make([]DayStat, len(days))
+	for i, d := range days {
+		out[i] = byDay[d]
+		out[i].Day = d
+	}
+	return out, nil
+}
+
+// productRefs loads the names of products by id.
+func (s *Store) productRefs(ctx context.Context, ids []uint) (map[uint]ProductRef, error) {
+	out := map[uint]ProductRef{}
+	for chunk := range slices.Chunk(ids, 500) {
+		var rows []ProductRef
+		err := s.db(ctx).Table("products p").
+			Select("p.id, d.slug AS domain_slug, p.slug, p.name, t.name AS team_name, p.status").
+			Joins("JOIN domains d ON d.id = p.domain_id").Joins("JOIN teams t ON t.id = p.team_id").
+			Where("p.id IN ?", chunk).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("read products: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ID] = r
+		}
+	}
+	return out, nil
+}
+
+// ProductCount is a product and a number: its grants, its queries.
+type ProductCount struct {
+	ProductRef
+	N int64
+}
+
+// UserCount is a person and how much they used the scope's products.
+type UserCount struct {
+	UserID    uint
+	Name      string
+	Email     string
+	Queries   int64
+	Downloads int64
+}
+
+// topProducts ranks the scope's products by col (queries, downloads)
+// summed over the range.
+func (s *Store) topProducts(ctx context.Context, f DashFilter, from, col string, limit int) ([]ProductCount, error) {
+	var rows []struct {
+		ProductID uint
+		N         int64
+	}
+	q := s.db(ctx).Model(&ProductDay{}).Select("product_id, SUM("+col+") AS n").
+		Where("day >= ? AND "+col+" > 0", from).Group("product_id").Order("n DESC, product_id").Limit(limit)
+	if err := f.scope(q, "").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("rank products: %w", err)
+	}
+	counts := make([]ProductCount, len(rows))
+	for i, r := range rows {
+		counts[i] = ProductCount{ProductRef: ProductRef{ID: r.ProductID}, N: r.N}
+	}
+	return s.named(ctx, counts)
+}
+
+// named fills in the names of counted products, in order, dropping those
+// deleted since.
+func (s *Store) named(ctx context.Context, counts []ProductCount) ([]ProductCount, error) {
+	ids := make([]uint, len(counts))
+	for i, c := range counts {
+		ids[i] = c.ID
+	}
+	refs, err := s.productRefs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := counts[:0]
+	for _, c := range counts {
+		if r, ok := refs[c.ID]; ok {
+			c.ProductRef = r
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// topConsumers ranks people by their queries and downloads of the scope's
+// products over the range.
+func (s *Store) topConsumers(ctx context.Context, f DashFilter, from string, limit int) ([]UserCount, error) {
+	var rows []UserCount
+	q := s.db(ctx).Table("user_days ud").
+		Select("ud.user_id, u.name, u.email, SUM(ud.queries) AS queries, SUM(ud.downloads) AS downloads").
+		Joins("JOIN users u ON u.id = ud.user_id").
+		Where("ud.day >= ?", from).Group("ud.user_id, u.name, u.email").
+		Order("SUM(ud.queries) + SUM(ud.downloads) DESC, ud.user_id").Limit(limit)
+	if err := f.scope(q, "ud.").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("rank consumers: %w", err)
+	}
+	return rows, nil
+}
+
+// distinctUsers counts the people who queried or downloaded the scope's
+// products over the range.
+func (s *Store) distinctUsers(ctx context.Context, f DashFilter, from string) (int64, error) {
+	var n int64
+	q := s.db(ctx).Model(&UserDay{}).Where("day >= ?", from).Distinct("user_id")
+	err := f.scope(q, "").Count(&n).Error
+	return n, err
+}
+
+// StatusCount is how many of the scope's products have a status and a
+// classification.
+type StatusCount struct {
+	Status         string
+	Classification string
+	N              int64
+}
+
+// OwnerGap is a product whose team has no active owner.
+type OwnerGap struct {
+	ProductRef
+	Deactivated bool // it has owners, all deactivated
+}
+
+// TeamGap is a team without an active owner.
+type TeamGap struct {
+	ID          uint
+	DomainSlug  string
+	Slug        string
+	Name        string
+	Products    int64
+	Deactivated bool
+}
+
+// Path is the team's page.
+func (t TeamGap) Path() string { return "/teams/" + t.DomainSlug + "/" + t.Slug }
+
+// StaleProduct is a product with an open freshness incident.
+type StaleProduct struct {
+	ProductRef
+	Port           string
+	Since          time.Time
+	FreshnessHours int
+}
+
+// DeprecatedUse is a deprecated product still read: its active grants,
+// its queries in the range, and who.
+type DeprecatedUse struct {
+	ProductRef
+	Grants    int64
+	Queries   int64
+	Consumers []string
+}
+
+// PendingRequest is an access request waiting for a decision.
+type PendingRequest struct {
+	ID uint
+	ProductRef
+	Requester string
+	CreatedAt time.Time
+}
+
+// DecisionTime is how long a domain took to decide access requests in
+// the range.
+type DecisionTime struct {
+	DomainSlug  string
+	DomainName  string
+	Decided     int
+	MedianHours float64
+}
+
+// OwnershipDash is the ownership dashboard: who owns what, where
+// ownership is missing, what waits for owners.
+type OwnershipDash struct {
+	Filter            DashFilter
+	Products          int64
+	ByStatus          []StatusCount
+	Unowned           []OwnerGap
+	UnownedTotal      int64
+	TeamsWithoutOwner []TeamGap
+	Stale             []StaleProduct
+	StaleTotal        int64
+	DeprecatedUsed    []DeprecatedUse
+	Pending           []PendingRequest
+	PendingTotal      int64
+	Decisions         []DecisionTime
+	MostGranted       []ProductCount
+	TopProducts       []ProductCount
+	TopConsumers      []UserCount // nil unless the viewer may see people
+}
+
+// dashListLimit bounds each dashboard list; the totals say how many more.
+const dashListLimit = 20
+
+// Ownership computes the ownership dashboard. People (top consumers, who
+// still reads deprecated products) are named only when names is set.
+func (s *Store) Ownership(ctx context.Context, f DashFilter, names bool) (*OwnershipDash, error) {
+	now := s.now()
+	from := f.days(now)[0]
+	d := &OwnershipDash{Filter: f}
+	db := s.db(ctx)
+
+	q := f.scope(db.Model(&Product{}), "").Select("status, classification, COUNT(*) AS n").Group("status, classification")
+	if err := q.Scan(&d.ByStatus).Error; err != nil {
+		return nil, fmt.Errorf("count products: %w", err)
+	}
+	for _, c := range d.ByStatus {
+		d.Products += c.N
+	}
+
+	gaps, err := s.ownerlessTeams(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	d.TeamsWithoutOwner = gaps
+	if len(gaps) > 0 {
+		ids := make([]uint, len(gaps))
+		deactivated := map[uint]bool{}
+		for i, g := range gaps {
+			ids[i] = g.ID
+			deactivated[g.ID] = g.Deactivated
+		}
+		q := db.Model(&Product{}).Where("team_id IN ? AND status <> ?", ids, StatusRetired)
+		if err := q.Count(&d.UnownedTotal).Error; err != nil {
+			return nil, err
+		}
+		type member struct{ ID, TeamID uint }
+		var rows []member
+		if err := q.Select("id, team_id").Order("updated_at DESC, id").Limit(dashListLimit).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		refs, err := s.productRefs(ctx, pluckIDs(rows, func(r member) uint { return r.ID }))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			d.Unowned = append(d.Unowned, OwnerGap{ProductRef: refs[r.ID], Deactivated: deactivated[r.TeamID]})
+		}
+	}
+
+	if d.Stale, d.StaleTotal, err = s.staleProducts(ctx, f); err != nil {
+		return nil, err
+	}
+	if d.DeprecatedUsed, err = s.deprecatedUse(ctx, f, from, names); err != nil {
+		return nil, err
+	}
+	if d.Pending, d.PendingTotal, err = s.pendingRequests(ctx, f); err != nil {
+		return nil, err
+	}
+	if d.Decisions, err = s.decisionTimes(ctx, f, dayStart(from)); err != nil {
+		return nil, err
+	}
+	var granted []struct {
+		ProductID uint
+		N         int64
+	}
+	gq := db.Table("grants g").Select("g.product_id, COUNT(*) AS n").Joins("JOIN products p ON p.id = g.product_id").
+		Where("g.status = ? AND g.expires_at > ?", GrantActive, now).Group("g.product_id").Order("n DESC, g.product_id").Limit(10)
+	if err := f.scope(gq, "p.").Scan(&granted).Error; err != nil {
+		return nil, fmt.Errorf("count grants: %w", err)
+	}
+	counts := make([]ProductCount, len(granted))
+	for i, g := range granted {
+		counts[i] = ProductCount{ProductRef: ProductRef{ID: g.ProductID}, N: g.N}
+	}
+	if d.MostGranted, err = s.named(ctx, counts); err != nil {
+		return nil, err
+	}
+	if d.TopProducts, err = s.topProducts(ctx, f, from, "queries", 10); err != nil {
+		return nil, err
+	}
+	if names {
+		if d.TopConsumers, err = s.topConsumers(ctx, f, from, 10); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func pluckIDs[T any](rows []T, id func(T) uint) []uint {
+	out := make([]uint, len(rows))
+	for i, r := range rows {
+		out[i] = id(r)
+	}
+	return out
+}
+
+// ownerlessTeams are the scope's unarchived teams without an active owner.
+func (s *Store) ownerlessTeams(ctx context.Context, f DashFilter) ([]TeamGap, error) {
+	var rows []TeamGap
+	q := s.db(ctx).Table("teams t").
+		Select(`t.id, d.slug AS domain_slug, t.slug, t.name,
+			(SELECT COUNT(*) FROM products p WHERE p.team_id = t.id AND p.status <> ?) AS products,
+			EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = t.id AND m.role = ?) AS deactivated`, StatusRetired, RoleOwner).
+		Joins("JOIN domains d ON d.id = t.domain_id").
+		Where("t.archived_at IS NULL AND d.archived_at IS NULL").
+		Where(`NOT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+			WHERE m.team_id = t.id AND m.role = ? AND u.deactivated_at IS NULL)`, RoleOwner).
+		Order("d.slug, t.slug")
+	if f.TeamID != 0 {
+		q = q.Where("t.id = ?", f.TeamID)
+	} else if f.DomainID != 0 {
+		q = q.Where("t.domain_id = ?", f.DomainID)
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find teams without owners: %w", err)
+	}
+	return rows, nil
+}
+
+// staleProducts are the scope's products with an open freshness
+// incident, the longest late first.
+func (s *Store) staleProducts(ctx context.Context, f DashFilter) ([]StaleProduct, int64, error) {
+	q := s.db(ctx).Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").
+		Where("i.kind = ? AND i.resolved_at IS NULL", IncidentFreshness)
+	q = f.scope(q, "p.")
+	var total int64
+	if err := q.Distinct("i.product_id").Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count stale products: %w", err)
+	}
+	type late struct {
+		ProductID      uint
+		Port           string
+		FirstSeen      time.Time
+		FreshnessHours int
+	}
+	var rows []late
+	q = s.db(ctx).Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").
+		Where("i.kind = ? AND i.resolved_at IS NULL", IncidentFreshness)
+	err := f.scope(q, "p.").Select("i.product_id, i.port, i.first_seen, p.freshness_hours").
+		Order("i.first_seen, i.id").Limit(dashListLimit).Scan(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("list stale products: %w", err)
+	}
+	refs, err := s.productRefs(ctx, pluckIDs(rows, func(r late) uint { return r.ProductID }))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]StaleProduct, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, StaleProduct{ProductRef: refs[r.ProductID], Port: r.Port, Since: r.FirstSeen, FreshnessHours: r.FreshnessHours})
+	}
+	return out, total, nil
+}
+
+// deprecatedUse lists the scope's deprecated products that still have
+// active grants or were queried in the range, the most used first.
+func (s *Store) deprecatedUse(ctx context.Context, f DashFilter, from string, names bool) ([]DeprecatedUse, error) {
+	now := s.now()
+	type use struct {
+		ID      uint
+		Grants  int64
+		Queries int64
+	}
+	var rows []use
+	q := s.db(ctx).Table("products p").Select(`p.id,
+		(SELECT COUNT(*) FROM grants g WHERE g.product_id = p.id AND g.status = ? AND g.expires_at > ?) AS grants,
+		(SELECT COALESCE(SUM(pd.queries + pd.downloads), 0) FROM product_days pd WHERE pd.product_id = p.id AND pd.day >= ?) AS queries`,
+		GrantActive, now, from).Where("p.status = ?", StatusDeprecated)
+	if err := f.scope(q, "p.").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find deprecated products in use: %w", err)
+	}
+	rows = slices.DeleteFunc(rows, func(r use) bool {
+		return r.Grants == 0 && r.Queries == 0
+	})
+	slices.SortFunc(rows, func(a, b use) int {
+		if a.Queries+a.Grants != b.Queries+b.Grants {
+			return int(b.Queries + b.Grants - a.Queries - a.Grants)
+		}
+		return int(a.ID) - int(b.ID)
+	})
+	rows = rows[:min(len(rows), dashListLimit)]
+	ids := make([]uint, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	refs, err := s.productRefs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeprecatedUse, 0, len(rows))
+	for _, r := range rows {
+		u := DeprecatedUse{ProductRef: refs[r.ID], Grants: r.Grants, Queries: r.Queries}
+		if names {
+			err := s.db(ctx).Raw(`SELECT u.name FROM users u WHERE u.id IN (
+					SELECT g.user_id FROM grants g WHERE g.product_id = ? AND g.status = ? AND g.expires_at > ?
+					UNION SELECT qr.user_id FROM query_reads qr WHERE qr.product_id = ? AND qr.read_at >= ?)
+				ORDER BY u.name LIMIT 5`, r.ID, GrantActive, now, r.ID, dayStart(from)).Scan(&u.Consumers).Error
+			if err != nil {
+				return nil, fmt.Errorf("consumers of product %d: %w", r.ID, err)
+			}
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// pendingRequests are the scope's access requests waiting for a
+// decision, the oldest first.
+func (s *Store) pendingRequests(ctx context.Context, f DashFilter) ([]PendingRequest, int64, error) {
+	base := func() *gorm.DB {
+		q := s.db(ctx).Table("access_requests r").Joins("JOIN products p ON p.id = r.product_id").
+			Where("r.status = ?", RequestPending)
+		return f.scope(q, "p.")
+	}
+	var total int64
+	if err := base().Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count pending requests: %w", err)
+	}
+	var rows []struct {
+		ID, ProductID uint
+		Requester     string
+		CreatedAt     time.Time
+	}
+	err := base().Joins("JOIN users u ON u.id = r.requester_id").Select("r.id, r.product_id, u.name AS requester, r.created_at").
+		Order("r.created_at, r.id").Limit(dashListLimit).Scan(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("list pending requests: %w", err)
+	}
+	ids := make([]uint, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ProductID
+	}
+	refs, err := s.productRefs(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]PendingRequest, len(rows))
+	for i, r := range rows {
+		out[i] = PendingRequest{ID: r.ID, ProductRef: refs[r.ProductID], Requester: r.Requester, CreatedAt: r.CreatedAt}
+	}
+	return out, total, nil
+}
+
+// decisionTimes is the median time from request to decision per domain,
+// of the requests granted or denied since from.
+func (s *Store) decisionTimes(ctx context.Context, f DashFilter, from time.Time) ([]DecisionTime, error) {
+	var rows []struct {
+		DomainSlug, DomainName string
+		CreatedAt              time.Time
+		ClosedAt               time.Time
+	}
+	q := s.db(ctx).Table("access_requests r").Joins("JOIN products p ON p.id = r.product_id").
+		Joins("JOIN domains d ON d.id = p.domain_id").
+		Select("d.slug AS domain_slug, d.name AS domain_name, r.created_at, r.closed_at").
+		Where("r.status IN ? AND r.closed_at >= ?", []string{RequestGranted, RequestDenied}, from)
+	if err := f.scope(q, "p.").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read decisions: %w", err)
+	}
+	hours := map[string][]float64{}
+	names := map[string]string{}
+	for _, r := range rows {
+		hours[r.DomainSlug] = append(hours[r.DomainSlug], r.ClosedAt.Sub(r.CreatedAt).Hours())
+		names[r.DomainSlug] = r.DomainName
+	}
+	out := make([]DecisionTime, 0, len(hours))
+	for slug, hs := range hours {
+		out = append(out, DecisionTime{DomainSlug: slug, DomainName: names[slug], Decided: len(hs), MedianHours: median(hs)})
+	}
+	slices.SortFunc(out, func(a, b DecisionTime) int { return strings.Compare(a.DomainName, b.DomainName) })
+	return out, nil
+}
+
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// ScopeQuality is one domain's or team's quality over the range.
+type ScopeQuality struct {
+	ID            uint
+	Slug          string
+	Name          string
+	Path          string
+	Checks        int
+	ChecksPassed  int
+	Runs          int
+	RunsOK        int
+	BreachMinutes int
+	SLAProducts   int64
+	Scored        int64
+	AvgScore      float64 // of the scored products
+	OpenIncidents int64
+}
+
+// CheckRate is the share of checks passed, or -1 without checks.
+func (q ScopeQuality) CheckRate() float64 { return ratio(q.ChecksPassed, q.Checks) }
+
+// RunRate is the share of runs that succeeded, or -1 without runs.
+func (q ScopeQuality) RunRate() float64 { return ratio(q.RunsOK, q.Runs) }
+
+// OnTimeRate is the share of the SLA-bound products' time within their
+// SLA over days, or -1 without such products.
+func (q ScopeQuality) OnTimeRate(days int) float64 {
+	if q.SLAProducts == 0 {
+		return -1
+	}
+	return max(0, 1-float64(q.BreachMinutes)/(float64(q.SLAProducts)*float64(days)*1440))
+}
+
+// IncidentRow is an incident with its product.
+type IncidentRow struct {
+	Incident
+	Ref ProductRef
+}
+
+// ScoredProduct is a product and its quality.
+type ScoredProduct struct {
+	ProductRef
+	Score      int
+	CheckRate  *float64
+	OnTimeRate *float64
+}
+
+// ScoreBand is how many products score within [Min, Max].
+type ScoreBand struct {
+	Label    string
+	Min, Max int // -1, -1: not scored
+	N        int64
+}
+
+// QualityDash is the quality dashboard: checks, freshness, runs and
+// incidents over the range, per domain (or per team inside a domain).
+type QualityDash struct {
+	Filter        DashFilter
+	Days          []DayStat
+	SLAProducts   int64 // published or deprecated products with an SLA: the on-time denominator
+	Scopes        []ScopeQuality
+	Incidents     []IncidentRow // open ones, then those resolved in the range, newest first
+	OpenIncidents int64
+	Lowest        []ScoredProduct
+	Bands         []ScoreBand
+}
+
+// OnTimeRate is the share of the SLA-bound products' time within their
+// SLA on a day, or -1 without such products. Today counts the minutes
+// so far.
+func (q *QualityDash) OnTimeRate(d DayStat, now time.Time) float64 {
+	if q.SLAProducts == 0 {
+		return -1
+	}
+	minutes := 1440.0
+	if d.Day == Day(now) {
+		minutes = max(1, now.Sub(dayStart(d.Day)).Minutes())
+	}
+	return max(0, 1-float64(d.BreachMinutes)/(float64(q.SLAProducts)*minutes))
+}
+
+var scoreBands = []ScoreBand{
+	{Label: "90–100", Min: 90, Max: 100},
+	{Label: "70–89", Min: 70, Max: 89},
+	{Label: "50–69", Min: 50, Max: 69},
+	{Label: "0–49", Min: 0, Max: 49},
+	{Label: "Not scored", Min: -1, Max: -1},
+}
+
+// Quality computes the quality dashboard.
+func (s *Store) Quality(ctx context.Context, f DashFilter) (*QualityDash, error) {
+	now := s.now()
+	days := f.days(now)
+	d := &QualityDash{Filter: f}
+	var err error
+	if d.Days, err = s.dayStats(ctx, f, days); err != nil {
+		return nil, err
+	}
+	db := s.db(ctx)
+	live := []string{StatusPublished, StatusDeprecated}
+	q := f.scope(db.Model(&Product{}), "").Where("status IN ? AND freshness_hours > 0", live)
+	if err := q.Count(&d.SLAProducts).Error; err != nil {
+		return nil, err
+	}
+	if d.Scopes, err = s.scopeQuality(ctx, f, days[0]); err != nil {
+		return nil, err
+	}
+
+	var open []IncidentRow
+	iq := db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").Select("i.*")
+	if err := f.scope(iq, "p.").Where("i.resolved_at IS NULL").Count(&d.OpenIncidents).Error; err != nil {
+		return nil, err
+	}
+	iq = db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").Select("i.*").
+		Where("i.resolved_at IS NULL OR i.resolved_at >= ?", dayStart(days[0])).
+		Order("CASE WHEN i.resolved_at IS NULL THEN 0 ELSE 1 END, i.last_seen DESC, i.id DESC").Limit(dashListLimit * 2)
+	var incs []Incident
+	if err := f.scope(iq, "p.").Scan(&incs).Error; err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	refs, err := s.productRefs(ctx, pluckIDs(incs, func(i Incident) uint { return i.ProductID }))
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range incs {
+		open = append(open, IncidentRow{Incident: i, Ref: refs[i.ProductID]})
+	}
+	d.Incidents = open
+
+	type scored struct {
+		ProductID  uint
+		Score      int
+		CheckRate  *float64
+		OnTimeRate *float64
+	}
+	var low []scored
+	lq := db.Table("product_health h").Joins("JOIN products p ON p.id = h.product_id").
+		Select("h.product_id, h.score, h.check_rate, h.on_time_rate").
+		Where("h.score IS NOT NULL AND p.status IN ?", live).Order("h.score, h.product_id").Limit(10)
+	if err := f.scope(lq, "p.").Scan(&low).Error; err != nil {
+		return nil, fmt.Errorf("list lowest scores: %w", err)
+	}
+	refs, err = s.productRefs(ctx, pluckIDs(low, func(r scored) uint { return r.ProductID }))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range low {
+		d.Lowest = append(d.Lowest, ScoredProduct{ProductRef: refs[r.ProductID], Score: r.Score, CheckRate: r.CheckRate, OnTimeRate: r.OnTimeRate})
+	}
+
+	var bands []struct {
+		Band int
+		N    int64
+	}
+	bq := db.Table("products p").Joins("LEFT JOIN product_health h ON h.product_id = p.id").
+		Select(`CASE WHEN h.score IS NULL THEN 4 WHEN h.score >= 90 THEN 0 WHEN h.score >= 70 THEN 1
+			WHEN h.score >= 50 THEN 2 ELSE 3 END AS band, COUNT(*) AS n`).
+		Where("p.status IN ?", live).Group("band")
+	if err := f.scope(bq, "p.").Scan(&bands).Error; err != nil {
+		return nil, fmt.Errorf("count scores: %w", err)
+	}
+	d.Bands = slices.Clone(scoreBands)
+	for _, b := range bands {
+		d.Bands[b.Band].N = b.N
+	}
+	return d, nil
+}
+
+// scopeQuality breaks quality down per domain, or per team when the
+// filter names a domain or a team.
+func (s *Store) scopeQuality(ctx context.Context, f DashFilter, from string) ([]ScopeQuality, error) {
+	db := s.db(ctx)
+	by, scopes := "domain_id", []ScopeQuality{}
+	if f.DomainID != 0 || f.TeamID != 0 {
+		by = "team_id"
+		var teams []struct {
+			ID              uint
+			Slug, Name, Dom string
+		}
+		q := db.Table("teams t").Select("t.id, t.slug, t.name, d.slug AS dom").Joins("JOIN domains d ON d.id = t.domain_id").
+			Where("t.archived_at IS NULL").Order("t.name")
+		if f.TeamID != 0 {
+			q = q.Where("t.id = ?", f.TeamID)
+		} else {
+			q = q.Where("t.domain_id = ?", f.DomainID)
+		}
+		if err := q.Scan(&teams).Error; err != nil {
+			return nil, err
+		}
+		for _, t := range teams {
+			scopes = append(scopes, ScopeQuality{ID: t.ID, Slug: t.Slug, Name: t.Name, Path: "/teams/" + t.Dom + "/" + t.Slug})
+		}
+	} else {
+		var domains []Domain
+		if err := db.Where("archived_at IS NULL").Order("name").Find(&domains).Error; err != nil {
+			return nil, err
+		}
+		for _, dm := range domains {
+			scopes = append(scopes, ScopeQuality{ID: dm.ID, Slug: dm.Slug, Name: dm.Name, Path: "/domains/" + dm.Slug})
+		}
+	}
+	index := map[uint]*ScopeQuality{}
+	for i := range scopes {
+		index[scopes[i].ID] = &scopes[i]
+	}
+	var sums []struct {
+		ID                                                uint
+		Checks, ChecksPassed, Runs, RunsOK, BreachMinutes int
+	}
+	err := f.scope(db.Model(&TeamDay{}), "").Select(by+` AS id, SUM(checks) AS checks, SUM(checks_passed) AS checks_passed,
+		SUM(runs) AS runs, SUM(runs_ok) AS runs_ok, SUM(breach_minutes) AS breach_minutes`).
+		Where("day >= ?", from).Group(by).Scan(&sums).Error
+	if err != nil {
+		return nil, fmt.Errorf("sum team days: %w", err)
+	}
+	for _, r := range sums {
+		if sq := index[r.ID]; sq != nil {
+			sq.Checks, sq.ChecksPassed, sq.Runs, sq.RunsOK, sq.BreachMinutes = r.Checks, r.ChecksPassed, r.Runs, r.RunsOK, r.BreachMinutes
+		}
+	}
+	var prods []struct {
+		ID          uint
+		SLAProducts int64
+		Scored      int64
+		AvgScore    float64
+	}
+	err = f.scope(db.Table("products p"), "p.").Joins("LEFT JOIN product_health h ON h.product_id = p.id").
+		Select(`p.`+by+` AS id, SUM(CASE WHEN p.freshness_hours > 0 THEN 1 ELSE 0 END) AS sla_products,
+			COUNT(h.score) AS scored, COALESCE(AVG(h.score), 0) AS avg_score`).
+		Where("p.status IN ?", []string{StatusPublished, StatusDeprecated}).Group("p." + by).Scan(&prods).Error
+	if err != nil {
+		return nil, fmt.Errorf("sum product health: %w", err)
+	}
+	for _, r := range prods {
+		if sq := index[r.ID]; sq != nil {
+			sq.SLAProducts, sq.Scored, sq.AvgScore = r.SLAProducts, r.Scored, r.AvgScore
+		}
+	}
+	var incs []struct {
+		ID uint
+		N  int64
+	}
+	err = f.scope(db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id"), "p.").
+		Select("p." + by + " AS id, COUNT(*) AS n").Where("i.resolved_at IS NULL").Group("p." + by).Scan(&incs).Error
+	if err != nil {
+		return nil, fmt.Errorf("count open incidents: %w", err)
+	}
+	for _, r := range incs {
+		if sq := index[r.ID]; sq != nil {
+			sq.OpenIncidents = r.N
+		}
+	}
+	return scopes, nil
+}
+
+// ScopeUsage is one domain's or team's use over the range.
+type ScopeUsage struct {
+	ID        uint
+	Slug      string
+	Name      string
+	Path      string
+	Queries   int
+	Downloads int
+	Users     int64 // distinct people over the range
+	Products  int64 // published products
+	Pipelines int64 // other teams' pipelines reading its products
+}
+
+// UsageDash is the usage dashboard: queries, downloads and consumers over
+// the range, and who depends on the scope's products.
+type UsageDash struct {
+	Filter        DashFilter
+	Days          []DayStat
+	Queries       int
+	Downloads     int
+	Users         int64
+	Scopes        []ScopeUsage
+	TopProducts   []ProductCount
+	TopDownloaded []ProductCount
+	TopConsumers  []UserCount // nil unless the viewer may see people
+}
+
+// Usage computes the usage dashboard. People are named only when names
+// is set.
+func (s *Store) Usage(ctx context.Context, f DashFilter, names bool) (*UsageDash, error) {
+	now := s.now()
+	days := f.days(now)
+	d := &UsageDash{Filter: f}
+	var err error
+	if d.Days, err = s.dayStats(ctx, f, days); err != nil {
+		return nil, err
+	}
+	for _, day := range d.Days {
+		d.Queries += day.Queries
+		d.Downloads += day.Downloads
+	}
+	if d.Users, err = s.distinctUsers(ctx, f, days[0]); err != nil {
+		return nil, err
+	}
+	if d.TopProducts, err = s.topProducts(ctx, f, days[0], "queries", 10); err != nil {
+		return nil, err
+	}
+	if d.TopDownloaded, err = s.topProducts(ctx, f, days[0], "downloads", 10); err != nil {
+		return nil, err
+	}
+	if names {
+		if d.TopConsumers, err = s.topConsumers(ctx, f, days[0], 10); err != nil {
+			return nil, err
+		}
+	}
+	quality, err := s.scopeQuality(ctx, DashFilter{DomainID: f.DomainID, TeamID: f.TeamID}, days[0])
+	if err != nil {
+		return nil, err
+	}
+	by := "domain_id"
+	if f.DomainID != 0 || f.TeamID != 0 {
+		by = "team_id"
+	}
+	index := map[uint]int{}
+	for i, q := range quality {
+		d.Scopes = append(d.Scopes, ScopeUsage{ID: q.ID, Slug: q.Slug, Name: q.Name, Path: q.Path})
+		index[q.ID] = i
+	}
+	db := s.db(ctx)
+	var sums []struct {
+		ID                 uint
+		Queries, Downloads int
+	}
+	err = f.scope(db.Model(&TeamDay{}), "").Select(by+" AS id, SUM(queries) AS queries, SUM(downloads) AS downloads").
+		Where("day >= ?", days[0]).Group(by).Scan(&sums).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range sums {
+		if i, ok := index[r.ID]; ok {
+			d.Scopes[i].Queries, d.Scopes[i].Downloads = r.Queries, r.Downloads
+		}
+	}
+	var counts []struct {
+		ID uint
+		N  int64
+	}
+	for _, c := range []struct {
+		q   *gorm.DB
+		set func(*ScopeUsage, int64)
+	}{
+		{f.scope(db.Model(&UserDay{}), "").Select(by+" AS id, COUNT(DISTINCT user_id) AS n").Where("day >= ?", days[0]).Group(by),
+			func(u *ScopeUsage, n int64) { u.Users = n }},
+		{f.scope(db.Model(&Product{}), "").Select(by+" AS id, COUNT(*) AS n").Where("status = ?", StatusPublished).Group(by),
+			func(u *ScopeUsage, n int64) { u.Products = n }},
+		{f.scope(db.Table("pipeline_inputs i").Joins("JOIN products p ON p.id = i.upstream_product_id").
+			Joins("JOIN pipelines pl ON pl.id = i.pipeline_id").Joins("JOIN products dp ON dp.id = pl.product_id"), "p.").
+			Select("p." + by + " AS id, COUNT(DISTINCT i.pipeline_id) AS n").Where("dp.team_id <> p.team_id").Group("p." + by),
+			func(u *ScopeUsage, n int64) { u.Pipelines = n }},
+	} {
+		counts = counts[:0]
+		if err := c.q.Scan(&counts).Error; err != nil {
+			return nil, fmt.Errorf("count usage: %w", err)
+		}
+		for _, r := range counts {
+			if i, ok := index[r.ID]; ok {
+				c.set(&d.Scopes[i], r.N)
+			}
+		}
+	}
+	return d, nil
+}
+
+// LakeUse is one domain's share of the lake: the snapshots kept.
+type LakeUse struct {
+	DomainSlug string
+	DomainName string
+	Products   int64
+	Snapshots  int64
+	Bytes      int64
+	Rows       int64
+}
+
+// SlowPipeline is a product's pipeline runs over the range, the slowest
+// first.
+type SlowPipeline struct {
+	ProductRef
+	Runs  int
+	AvgMS int64
+	MaxMS int64
+}
+
+// JobCount is how many background jobs of a kind are in a state.
+type JobCount struct {
+	Kind  string
+	State string
+	Count int64
+}
+
+// PlatformDash is the admins' view of the platform: lake size, runs and
+// jobs.
+type PlatformDash struct {
+	Filter       DashFilter
+	Days         []DayStat
+	Lake         []LakeUse
+	RunsQueued   int64
+	RunsRunning  int64
+	RunsFailed   int // in the range
+	Slowest      []SlowPipeline
+	Jobs         []JobCount
+	RolledUpAt   time.Time // the stats rollup's watermark
+	Pipelines    int64
+	PausedCount  int64
+	StuckQueued  int64 // runs queued for more than 10 minutes
+	QueriesToday int
+}
+
+// Platform computes the platform dashboard. River's job table is read
+// when it exists (serve creates it; some tests do not).
+func (s *Store) Platform(ctx context.Context, f DashFilter) (*PlatformDash, error) {
+	now := s.now()
+	days := f.days(now)
+	d := &PlatformDash{Filter: f}
+	var err error
+	if d.Days, err = s.dayStats(ctx, f, days); err != nil {
+		return nil, err
+	}
+	for _, day := range d.Days {
+		d.RunsFailed += day.RunsFailed
+	}
+	d.QueriesToday = d.Days[len(d.Days)-1].Queries
+	db := s.db(ctx)
+	lq := db.Table("snapshots s").Joins("JOIN products p ON p.id = s.product_id").Joins("JOIN domains d ON d.id = p.domain_id").
+		Select(`d.slug AS domain_slug, d.name AS domain_name, COUNT(DISTINCT s.product_id) AS products,
+			COUNT(*) AS snapshots, COALESCE(SUM(s.bytes), 0) AS bytes, COALESCE(SUM(s.rows), 0) AS rows`).
+		Where("s.deleted_at IS NULL").Group("d.slug, d.name").Order("bytes DESC, d.slug")
+	if err := f.scope(lq, "p.").Scan(&d.Lake).Error; err != nil {
+		return nil, fmt.Errorf("sum the lake: %w", err)
+	}
+	runs := func() *gorm.DB {
+		return f.scope(db.Table("runs r").Joins("JOIN pipelines pl ON pl.id = r.pipeline_id").
+			Joins("JOIN products p ON p.id = pl.product_id"), "p.")
+	}
+	for _, c := range []struct {
+		where string
+		args  []any
+		n     *int64
+	}{
+		{"r.status = ?", []any{RunQueued}, &d.RunsQueued},
+		{"r.status = ?", []any{RunRunning}, &d.RunsRunning},
+		{"r.status = ? AND r.queued_at < ?", []any{RunQueued, now.Add(-10 * time.Minute)}, &d.StuckQueued},
+	} {
+		if err := runs().Where(c.where, c.args...).Count(c.n).Error; err != nil {
+			return nil, fmt.Errorf("count runs: %w", err)
+		}
+	}
+	pq := f.scope(db.Table("pipelines pl").Joins("JOIN products p ON p.id = pl.product_id"), "p.")
+	if err := pq.Count(&d.Pipelines).Error; err != nil {
+		return nil, err
+	}
+	pq = f.scope(db.Table("pipelines pl").Joins("JOIN products p ON p.id = pl.product_id"), "p.")
+	if err := pq.Where("pl.paused").Count(&d.PausedCount).Error; err != nil {
+		return nil, err
+	}
+
+	var slow []struct {
+		ProductID uint
+		Runs      int
+		RunMS     int64
+		MaxMS     int64
+	}
+	sq := db.Model(&ProductDay{}).Select("product_id, SUM(runs) AS runs, SUM(run_ms) AS run_ms, MAX(run_ms_max) AS max_ms").
+		Where("day >= ? AND runs > 0", days[0]).Group("product_id").Order("max_ms DESC, product_id").Limit(10)
+	if err := f.scope(sq, "").Scan(&slow).Error; err != nil {
+		return nil, fmt.Errorf("rank slow pipelines: %w", err)
+	}
+	refs, err := s.productRefs(ctx, pluckIDs(slow, func(r struct {
+		ProductID uint
+		Runs      int
+		RunMS     int64
+		MaxMS     int64
+	}) uint {
+		return r.ProductID
+	}))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range slow {
+		d.Slowest = append(d.Slowest, SlowPipeline{ProductRef: refs[r.ProductID], Runs: r.Runs, AvgMS: r.RunMS / int64(max(1, r.Runs)), MaxMS: r.MaxMS})
+	}
+
+	if db.Migrator().HasTable("river_job") {
+		err := db.Raw(`SELECT kind, state, COUNT(*) AS count FROM river_job GROUP BY kind, state ORDER BY kind, state`).Scan(&d.Jobs).Error
+		if err != nil {
+			return nil, fmt.Errorf("count jobs: %w", err)
+		}
+	}
+	var st RollupState
+	if err := db.Where("name = ?", "stats").Limit(1).Find(&st).Error; err != nil {
+		return nil, err
+	}
+	d.RolledUpAt = st.Watermark
+	return d, nil
+}
+
+// MyProduct is one product in its owner's overview.
+type MyProduct struct {
+	ProductRef
+	Role            string // the viewer's role in the owning team
+	Classification  string
+	FreshnessHours  int
+	PublishedAt     *time.Time // the newest snapshot
+	Late            bool       // an open freshness incident
+	LastRun         *Run       // without log
+	LastRunPath     string
+	FailingChecks   int64 // open check incidents
+	PendingRequests int64
+	ExpiringGrants  int64 // active grants ending within ExpiringWithin
+	Health          *ProductHealth
+}
+
+// ExpiringWithin is how soon a grant's end counts as "expiring soon".
+const ExpiringWithin = 14 * 24 * time.Hour
+
+// MyProducts lists the products of u's teams (not retired) with what
+// their owners watch: freshness, the last run, failing checks, requests
+// waiting and grants ending soon.
+func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
+	roles, err := s.TeamRolesOf(ctx, u.ID)
+	if err != nil || len(roles) == 0 {
+		return nil, err
+	}
+	teams := make([]uint, 0, len(roles))
+	for id := range roles {
+		teams = append(teams, id)
+	}
+	db := s.db(ctx)
+	var prods []Product
+	err = db.Preload("Domain").Preload("Team").Where("team_id IN ? AND status <> ?", teams, StatusRetired).
+		Order("name, id").Find(&prods).Error
+	if err != nil {
+		return nil, fmt.Errorf("read my products: %w", err)
+	}
+	if len(prods) == 0 {
+		return nil, nil
+	}
+	ids := pluckIDs(prods, func(p Product) uint { return p.ID })
+	now := s.now()
+	counts := func(q *gorm.DB) (map[uint]int64, error) {
+		var rows []struct {
+			ProductID uint
+			N         int64
+		}
+		if err := q.Select("product_id, COUNT(*) AS n").Where("product_id IN ?", ids).Group("product_id").Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		out := map[uint]int64{}
+		for _, r := range rows {
+			out[r.ProductID] = r.N
+		}
+		return out, nil
+	}
+	late, err := counts(db.Model(&Incident{}).Where("kind = ? AND resolved_at IS NULL", IncidentFreshness))
+	if err != nil {
+		return nil, err
+	}
+	failing, err := counts(db.Model(&Incident{}).Where("kind = ? AND resolved_at IS NULL", IncidentCheck))
+	if err != nil {
+		return nil, err
+	}
+	pending, err := counts(db.Model(&AccessRequest{}).Where("status = ?", RequestPending))
+	if err != nil {
+		return nil, err
+	}
+	expiring, err := counts(db.Model(&Grant{}).Where("status = ? AND expires_at > ? AND expires_at <= ?", GrantActive, now, now.Add(ExpiringWithin)))
+	if err != nil {
+		return nil, err
+	}
+	var health []ProductHealth
+	if err := db.Where("product_id IN ?", ids).Find(&health).Error; err != nil {
+		return nil, err
+	}
+	healthOf := map[uint]*ProductHealth{}
+	for i := range health {
+		healthOf[health[i].ProductID] = &health[i]
+	}
+	var lastRuns []Run
+	err = db.Omit("log").Where(`id IN (SELECT MAX(r.id) FROM runs r JOIN pipelines pl ON pl.id = r.pipeline_id
+		WHERE pl.product_id IN ? GROUP BY pl.product_id)`, ids).Preload("Pipeline").Find(&lastRuns).Error
+	if err != nil {
+		return nil, fmt.Errorf("read last runs: %w", err)
+	}
+	lastOf := map[uint]*Run{}
+	for i := range lastRuns {
+		lastOf[lastRuns[i].Pipeline.ProductID] = &lastRuns[i]
+	}
+	out := make([]MyProduct, len(prods))
+	for i, p := range prods {
+		m := MyProduct{
+			ProductRef:      ProductRef{ID: p.ID, DomainSlug: p.Domain.Slug, Slug: p.Slug, Name: p.Name, TeamName: p.Team.Name, Status: p.Status},
+			Role:            roles[p.TeamID],
+			Classification:  p.Classification,
+			FreshnessHours:  p.FreshnessHours,
+			PublishedAt:     p.PublishedAt,
+			Late:            late[p.ID] > 0,
+			FailingChecks:   failing[p.ID],
+			PendingRequests: pending[p.ID],
+			ExpiringGrants:  expiring[p.ID],
+			Health:          healthOf[p.ID],
+		}
+		if r := lastOf[p.ID]; r != nil {
+			m.LastRun = r
+			m.LastRunPath = fmt.Sprintf("/runs/%d", r.ID)
+		}
+		out[i] = m
+	}
+	return out, nil
+}
