@@ -56,9 +56,6 @@ func (s *Server) routes(e *echo.Echo) {
 	// Signed in: the marketplace, domains and teams, one's own profile.
 	app := e.Group("", s.requireUser)
 	app.GET("/", s.Marketplace)
-	for path := range comingPages {
-		app.GET(path, s.Coming)
-	}
 	app.GET("/domains", s.DomainsIndex)
 	app.GET("/domains/:domain", s.DomainShow)
 	app.GET("/domains/:domain/teams/:team", s.TeamShow)
@@ -126,6 +123,14 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/runs/:id/cancel", s.RunCancel)
 	// Federated queries: what each may read is decided in models at each query.
 	app.GET("/query", s.QueryPage)
+	// Dashboards: every signed-in person; names of consumers only for
+	// admins and stewards, the platform board only for admins.
+	app.GET("/dashboards", s.Dashboards)
+	app.GET("/dashboards/mine", s.DashboardMine)
+	app.GET("/dashboards/ownership", s.DashboardOwnership)
+	app.GET("/dashboards/quality", s.DashboardQuality)
+	app.GET("/dashboards/usage", s.DashboardUsage)
+	app.GET("/dashboards/platform", s.DashboardPlatform)
 	app.POST("/query/run", s.QueryRun)
 	app.POST("/query/cancel", s.QueryCancel)
 	app.POST("/query/export", s.QueryExport)

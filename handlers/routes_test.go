@@ -60,7 +60,6 @@ var routeRules = map[string]routeRule{
 	"POST /signout":                         {want: [5]int{see, see, see, see, see}},
 	"GET /":                                 {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /pipelines":                        {want: [5]int{see, ok, ok, ok, ok}},
-	"GET /dashboards":                       {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /domains":                          {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /domains/:domain":                  {want: [5]int{see, ok, ok, ok, ok}},
 	"GET /domains/:domain/teams/:team":      {want: [5]int{see, ok, ok, ok, ok}},
@@ -97,7 +96,15 @@ var routeRules = map[string]routeRule{
 	"GET /profile":                                    {want: [5]int{see, ok, ok, ok, ok}},
 	// Queries: the walk server has no sandbox, so a run shows why in its
 	// fragment and an export is refused as input; the saved query is the owner's.
-	"GET /query":                                      {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /query": {want: [5]int{see, ok, ok, ok, ok}},
+	// Dashboards: everyone signed in; /dashboards picks a board; the
+	// platform board is for admins.
+	"GET /dashboards":                                 {want: [5]int{see, see, see, see, see}},
+	"GET /dashboards/mine":                            {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /dashboards/ownership":                       {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /dashboards/quality":                         {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /dashboards/usage":                           {want: [5]int{see, ok, ok, ok, ok}},
+	"GET /dashboards/platform":                        {want: [5]int{see, denied, denied, denied, ok}},
 	"POST /query/run":                                 {form: f("sql", "SELECT 1", "run", "walk"), want: [5]int{unauth, ok, ok, ok, ok}},
 	"POST /query/cancel":                              {form: f("run", "walk"), want: [5]int{unauth, gone, gone, gone, gone}},
 	"POST /query/export":                              {form: f("sql", "SELECT 1", "format", "csv"), want: [5]int{unauth, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity}},

@@ -232,7 +232,7 @@ type TeamGap struct {
 }
 
 // Path is the team's page.
-func (t TeamGap) Path() string { return "/teams/" + t.DomainSlug + "/" + t.Slug }
+func (t TeamGap) Path() string { return "/domains/" + t.DomainSlug + "/teams/" + t.Slug }
 
 // StaleProduct is a product with an open freshness incident.
 type StaleProduct struct {
@@ -677,7 +677,7 @@ func (s *Store) Quality(ctx context.Context, f DashFilter) (*QualityDash, error)
 	}
 
 	var open []IncidentRow
-	iq := db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").Select("i.*")
+	iq := db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id")
 	if err := f.scope(iq, "p.").Where("i.resolved_at IS NULL").Count(&d.OpenIncidents).Error; err != nil {
 		return nil, err
 	}
@@ -758,7 +758,7 @@ func (s *Store) scopeQuality(ctx context.Context, f DashFilter, from string) ([]
 			return nil, err
 		}
 		for _, t := range teams {
-			scopes = append(scopes, ScopeQuality{ID: t.ID, Slug: t.Slug, Name: t.Name, Path: "/teams/" + t.Dom + "/" + t.Slug})
+			scopes = append(scopes, ScopeQuality{ID: t.ID, Slug: t.Slug, Name: t.Name, Path: "/domains/" + t.Dom + "/teams/" + t.Slug})
 		}
 	} else {
 		var domains []Domain

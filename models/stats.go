@@ -447,7 +447,7 @@ func (s *Store) refreshHealth(ctx context.Context, now time.Time, ids []uint, al
 	week := Day(now.AddDate(0, 0, -(ScoreWindowDays - 1)))
 	month := Day(now.AddDate(0, 0, -29))
 	type sums struct {
-		ProductID                                        uint
+		ProductID                                         uint
 		Runs, RunsOK, Checks, ChecksPassed, BreachMinutes int
 	}
 	recent := map[uint]sums{}

@@ -91,7 +91,19 @@
     form.addEventListener("submit", function () { renumber(form); });
   }
 
+  // A filter form marked data-autosubmit applies a choice at once; a new
+  // domain clears the team, which belonged to the old one.
+  function wireAutosubmit(form) {
+    form.addEventListener("change", function (e) {
+      if (e.target.name === "domain" && form.elements.team) {
+        form.elements.team.value = "";
+      }
+      form.requestSubmit();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-autosubmit]").forEach(wireAutosubmit);
     document.querySelectorAll("form").forEach(wireSlug);
     document.querySelectorAll("form").forEach(wireSchemaEditor);
   });
