@@ -82,6 +82,9 @@ func (s *Server) ProductShow(c echo.Context) error {
 	if d.Incidents, err = s.Store.Incidents(ctx, models.IncidentFilter{ProductID: p.ID, State: models.IncidentOpen}); err != nil {
 		return err
 	}
+	if d.Stats, err = s.Store.ProductStats(ctx, p, 30); err != nil {
+		return err
+	}
 	d.Now = s.Store.Now()
 	view, err := s.Store.AccessOf(ctx, u, scope, p)
 	if err != nil {
@@ -98,9 +101,6 @@ func (s *Server) ProductShow(c echo.Context) error {
 			return err
 		}
 		d.Access.Consumers = int(n)
-		if d.Access.Usage, err = s.Store.ProductQueryUsage(ctx, p.ID, 30); err != nil {
-			return err
-		}
 	}
 	if d.CanEdit {
 		d.NextStatuses = models.NextStatuses(p.Status)

@@ -1181,3 +1181,49 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 	}
 	return out, nil
 }
+
+// ProductStats is a product's own health and use over a range of days,
+// for its page.
+type ProductStats struct {
+	Days       []DayStat
+	Health     *ProductHealth // nil before the first rollup that saw it
+	Queries    int
+	Downloads  int
+	Users      int64 // distinct people who queried or downloaded it in the range
+	Downstream int64 // pipelines reading it
+}
+
+// ProductStats reads a product's days, health and consumers.
+func (s *Store) ProductStats(ctx context.Context, p *Product, days int) (*ProductStats, error) {
+	labels := DashFilter{Days: days}.days(s.now())
+	var rows []DayStat
+	err := s.db(ctx).Model(&ProductDay{}).Select("*").Where("product_id = ? AND day >= ?", p.ID, labels[0]).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("read product days: %w", err)
+	}
+	byDay := map[string]DayStat{}
+	for _, r := range rows {
+		byDay[r.Day] = r
+	}
+	st := &ProductStats{Days: make([]DayStat, len(labels))}
+	for i, d := range labels {
+		st.Days[i] = byDay[d]
+		st.Days[i].Day = d
+		st.Queries += st.Days[i].Queries
+		st.Downloads += st.Days[i].Downloads
+	}
+	if st.Health, err = s.HealthOf(ctx, p.ID); err != nil {
+		return nil, err
+	}
+	from := dayStart(labels[0])
+	err = s.db(ctx).Raw(`SELECT COUNT(*) FROM (SELECT user_id FROM query_reads WHERE product_id = ? AND read_at >= ?
+		UNION SELECT user_id FROM downloads WHERE product_id = ? AND at >= ?) u`, p.ID, from, p.ID, from).Scan(&st.Users).Error
+	if err != nil {
+		return nil, fmt.Errorf("count consumers: %w", err)
+	}
+	err = s.db(ctx).Model(&PipelineInput{}).Where("upstream_product_id = ?", p.ID).Distinct("pipeline_id").Count(&st.Downstream).Error
+	if err != nil {
+		return nil, fmt.Errorf("count downstream pipelines: %w", err)
+	}
+	return st, nil
+}

@@ -445,49 +445,6 @@ func (s *Store) QueryByID(ctx context.Context, id uint) (*Query, error) {
 	return &q, nil
 }
 
-// QueryUsage is how much a product was queried.
-type QueryUsage struct {
-	Queries int64 // reads over the period (one a query)
-	Users   int64 // distinct people
-	ByDay   []DayCount
-}
-
-// DayCount is a count on one day (UTC).
-type DayCount struct {
-	Day   time.Time
-	Count int64
-}
-
-// ProductQueryUsage counts the queries that read p over the last days
-// (refused ones excluded: they read nothing).
-func (s *Store) ProductQueryUsage(ctx context.Context, productID uint, days int) (*QueryUsage, error) {
-	since := s.now().Add(-time.Duration(days) * 24 * time.Hour)
-	var reads []struct {
-		QueryID uint
-		UserID  uint
-		ReadAt  time.Time
-	}
-	err := s.db(ctx).Model(&QueryRead{}).Select("query_id, user_id, read_at").
-		Where("product_id = ? AND read_at >= ?", productID, since).Scan(&reads).Error
-	if err != nil {
-		return nil, err
-	}
-	u := &QueryUsage{}
-	queries, users, perDay := map[uint]bool{}, map[uint]bool{}, map[time.Time]int64{}
-	for _, r := range reads {
-		if queries[r.QueryID] {
-			continue
-		}
-		queries[r.QueryID], users[r.UserID] = true, true
-		perDay[r.ReadAt.UTC().Truncate(24*time.Hour)]++
-	}
-	u.Queries, u.Users = int64(len(queries)), int64(len(users))
-	for d := since.UTC().Truncate(24 * time.Hour); !d.After(s.now()); d = d.Add(24 * time.Hour) {
-		u.ByDay = append(u.ByDay, DayCount{Day: d, Count: perDay[d]})
-	}
-	return u, nil
-}
-
 // SaveQuery saves sql under name for u: a new saved query, or, with
 // token, u's own one changed.
 func (s *Store) SaveQuery(ctx context.Context, u *User, token, name, sql string) (*SavedQuery, error) {

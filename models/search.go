@@ -155,6 +155,7 @@ type ProductHit struct {
 	PublishedAt    *time.Time
 	FreshnessHours int
 	Usage          int64
+	Score          *int // the quality score; nil when not scored
 	// Snippet is a short plain-text passage of the description, or the
 	// column, that matched; "" when the name or summary did.
 	Snippet string
@@ -957,13 +958,14 @@ func (r *searchRun) loadHits(ids []uint, tags map[uint][]string, terms []searchT
 		PublishedAt    *time.Time
 		FreshnessHours int
 		UsageScore     int64
+		Score          *int
 	}
 	err := r.db.Table("products p").
 		Select(`p.id, dm.slug AS domain_slug, dm.name AS domain_name, p.team_id, t.slug AS team_slug, t.name AS team_name,
 			p.slug, p.name, p.summary, p.description, p.classification, p.status, p.version, p.updated_at,
-			p.published_at, p.freshness_hours, COALESCE(d.usage_score, 0) AS usage_score`).
+			p.published_at, p.freshness_hours, COALESCE(d.usage_score, 0) AS usage_score, h.score`).
 		Joins("JOIN domains dm ON dm.id = p.domain_id").Joins("JOIN teams t ON t.id = p.team_id").
-		Joins("LEFT JOIN search_docs d ON d.product_id = p.id").
+		Joins("LEFT JOIN search_docs d ON d.product_id = p.id").Joins("LEFT JOIN product_health h ON h.product_id = p.id").
 		Where("p.id IN ?", ids).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
@@ -977,7 +979,7 @@ func (r *searchRun) loadHits(ids []uint, tags map[uint][]string, terms []searchT
 		h := &ProductHit{ID: row.ID, DomainSlug: row.DomainSlug, DomainName: row.DomainName, TeamSlug: row.TeamSlug,
 			TeamName: row.TeamName, Slug: row.Slug, Name: row.Name, Summary: row.Summary, Classification: row.Classification,
 			Status: row.Status, Version: row.Version, UpdatedAt: row.UpdatedAt, PublishedAt: row.PublishedAt,
-			FreshnessHours: row.FreshnessHours, Usage: row.UsageScore, Tags: tags[row.ID]}
+			FreshnessHours: row.FreshnessHours, Usage: row.UsageScore, Score: row.Score, Tags: tags[row.ID]}
 		byID[h.ID] = h
 		if len(terms) > 0 && !anyMatch(h.Name, terms) && !anyMatch(h.Summary, terms) {
 			if h.Snippet = snippet(row.Description, terms); h.Snippet == "" {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"plaza/models"
 	"plaza/views/products"
@@ -130,10 +131,13 @@ func (s State) Hidden(except string) [][2]string {
 // Cards turns search hits into cards.
 func Cards(hits []models.ProductHit) []products.Card {
 	out := make([]products.Card, len(hits))
+	now := time.Now().UTC()
 	for i, h := range hits {
+		late := h.PublishedAt != nil && h.FreshnessHours > 0 && now.Sub(*h.PublishedAt) > time.Duration(h.FreshnessHours)*time.Hour
 		out[i] = products.Card{Domain: h.DomainSlug, DomainName: h.DomainName, Team: h.TeamSlug, TeamName: h.TeamName,
 			Slug: h.Slug, Name: h.Name, Summary: h.Summary, Classification: h.Classification, Status: h.Status,
-			Tags: h.Tags, FreshnessHours: h.FreshnessHours, UpdatedAt: h.UpdatedAt, Snippet: h.Snippet}
+			Tags: h.Tags, FreshnessHours: h.FreshnessHours, UpdatedAt: h.UpdatedAt, Snippet: h.Snippet,
+			PublishedAt: h.PublishedAt, Late: late, Score: h.Score, Now: now}
 	}
 	return out
 }
