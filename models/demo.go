@@ -130,7 +130,10 @@ func (s *Store) SeedDemo(ctx context.Context) error {
 	if err := s.seedDemoAccess(ctx, admin); err != nil {
 		return err
 	}
-	return s.SeedDemoPipelines(ctx)
+	if err := s.SeedDemoPipelines(ctx); err != nil {
+		return err
+	}
+	return s.seedDemoHistory(ctx)
 }
 
 // IsDemoPersona reports whether email belongs to a demo persona.
