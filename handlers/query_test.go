@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"plaza/lake"
 	"plaza/models"
+	"plaza/models/dbtest"
 )
 
 // publishCSV publishes port of product ("<domain>/<product>") from a CSV
@@ -76,7 +79,13 @@ func publishCSV(t *testing.T, e *env, ownerEmail, product, port, csv string) *mo
 func queryEnv(t *testing.T, opts ...func(*Options)) *env {
 	t.Helper()
 	db := freshSQLite(t)
-	e := serveStore(t, db, models.NewStore(db), append([]func(*Options){withSandbox(t, 0)}, opts...)...)
+	return queryEnvOn(t, db, models.NewStore(db), opts...)
+}
+
+// queryEnvOn is queryEnv on a store of one's own, seeded with the demo.
+func queryEnvOn(t *testing.T, db *gorm.DB, store *models.Store, opts ...func(*Options)) *env {
+	t.Helper()
+	e := serveStore(t, db, store, append([]func(*Options){withSandbox(t, 0)}, opts...)...)
 	publishCSV(t, e, ownerEmail, "sales/returns", "daily", "order_id,amount\nA1,10\nA2,20\nA3,5\n")
 	publishCSV(t, e, "marco.silva@northwind.example", "marketing/campaigns", "current", "order_id,campaign\nA1,spring\nA2,summer\n")
 	publishCSV(t, e, "tom.becker@northwind.example", "finance/fiscal-calendar", "daily", "day,fiscal_week\n2026-11-27,48\n")
@@ -93,9 +102,19 @@ func queryBody(sql string) string {
 // TestQueryJoinsTwoDomainsWithGrants: Leo joins products of two domains
 // once he holds a grant on each; before, the error names the product he
 // lacks and where to ask; a revocation between two queries takes effect on
-// the second. Every query is recorded with what it read and why.
+// the second. Every query is recorded with what it read and why. On each
+// database.
 func TestQueryJoinsTwoDomainsWithGrants(t *testing.T) {
-	e := queryEnv(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		store := models.NewStore(db)
+		if err := store.SeedDemo(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		queryJoins(t, queryEnvOn(t, db, store))
+	})
+}
+
+func queryJoins(t *testing.T, e *env) {
 	leo := e.token(userEmail)
 	c := e.anon()
 	returnsQueries := func() int { // from the rollup, the demo's history included
