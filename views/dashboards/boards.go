@@ -200,6 +200,9 @@ func Ownership(d *models.OwnershipDash, f Filter, now time.Time) PageData {
 	granted := productCounts("most-granted", "Most granted products", "Active grants now.", "Active grants", d.MostGranted, "No product has an active grant.")
 	top := productCounts("top-products", "Most queried products", "Federated queries "+f.RangeLabel()+".", "Queries", d.TopProducts, "No product was queried in this range.")
 	p.Tables = []Table{unowned, teams, stale, deprecated, pending, decisionsT, granted, top}
+	for i := range p.Tables {
+		p.Tables[i].Half = true
+	}
 	if d.TopConsumers != nil {
 		p.Tables = append(p.Tables, consumers(d.TopConsumers, f))
 	}
@@ -400,10 +403,10 @@ func Usage(d *models.UsageDash, f Filter) PageData {
 	for _, s := range d.Scopes {
 		scopes.Rows = append(scopes.Rows, []Cell{link(s.Name, s.Path), num(int64(s.Queries)), num(int64(s.Downloads)), num(s.Users), num(s.Products), num(s.Pipelines)})
 	}
-	p.Tables = []Table{scopes,
-		productCounts("top-products", "Most queried products", "Federated queries "+f.RangeLabel()+".", "Queries", d.TopProducts, "No product was queried in this range. Analysts query from the Query page."),
-		productCounts("top-downloaded", "Most downloaded products", "Snapshot downloads "+f.RangeLabel()+".", "Downloads", d.TopDownloaded, "No product was downloaded in this range."),
-	}
+	top := productCounts("top-products", "Most queried products", "Federated queries "+f.RangeLabel()+".", "Queries", d.TopProducts, "No product was queried in this range. Analysts query from the Query page.")
+	downloaded := productCounts("top-downloaded", "Most downloaded products", "Snapshot downloads "+f.RangeLabel()+".", "Downloads", d.TopDownloaded, "No product was downloaded in this range.")
+	top.Half, downloaded.Half = true, true
+	p.Tables = []Table{scopes, top, downloaded}
 	if d.TopConsumers != nil {
 		p.Tables = append(p.Tables, consumers(d.TopConsumers, f))
 	}

@@ -56,6 +56,7 @@ type Table struct {
 	Rows  [][]Cell
 	Empty string // what the empty table says, and what to do
 	More  int64  // rows not shown (the page shows the first ones)
+	Half  bool   // laid out beside another half table
 }
 
 // Filter is the filter bar: choices and what is chosen.
