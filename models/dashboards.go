@@ -34,6 +34,14 @@ func (f DashFilter) days(now time.Time) []string {
 	return out
 }
 
+// window is the range in days, as product_windows keeps it.
+func (f DashFilter) window() int {
+	if slices.Contains(windowDays, f.Days) {
+		return f.Days
+	}
+	return 30
+}
+
 // scope limits q to the filter's domain or team; col prefixes the columns
 // ("p." for products p, "" for the day tables).
 func (f DashFilter) scope(q *gorm.DB, col string) *gorm.DB {
@@ -144,14 +152,14 @@ type UserCount struct {
 }
 
 // topProducts ranks the scope's products by col (queries, downloads)
-// summed over the range.
-func (s *Store) topProducts(ctx context.Context, f DashFilter, from, col string, limit int) ([]ProductCount, error) {
+// over the range, from product_windows.
+func (s *Store) topProducts(ctx context.Context, f DashFilter, col string, limit int) ([]ProductCount, error) {
 	var rows []struct {
 		ProductID uint
 		N         int64
 	}
-	q := s.db(ctx).Model(&ProductDay{}).Select("product_id, SUM("+col+") AS n").
-		Where("day >= ? AND "+col+" > 0", from).Group("product_id").Order("n DESC, product_id").Limit(limit)
+	q := s.db(ctx).Model(&ProductWindow{}).Select("product_id, "+col+" AS n").
+		Where("days = ? AND "+col+" > 0", f.window()).Order(col + " DESC, product_id").Limit(limit)
 	if err := f.scope(q, "").Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("rank products: %w", err)
 	}
@@ -184,15 +192,15 @@ func (s *Store) named(ctx context.Context, counts []ProductCount) ([]ProductCoun
 }
 
 // topConsumers ranks people by their queries and downloads of the scope's
-// products over the range.
-func (s *Store) topConsumers(ctx context.Context, f DashFilter, from string, limit int) ([]UserCount, error) {
+// products over the range, from user_windows.
+func (s *Store) topConsumers(ctx context.Context, f DashFilter, limit int) ([]UserCount, error) {
 	var rows []UserCount
-	q := s.db(ctx).Table("user_days ud").
-		Select("ud.user_id, u.name, u.email, SUM(ud.queries) AS queries, SUM(ud.downloads) AS downloads").
-		Joins("JOIN users u ON u.id = ud.user_id").
-		Where("ud.day >= ?", from).Group("ud.user_id, u.name, u.email").
-		Order("SUM(ud.queries) + SUM(ud.downloads) DESC, ud.user_id").Limit(limit)
-	if err := f.scope(q, "ud.").Scan(&rows).Error; err != nil {
+	q := s.db(ctx).Table("user_windows w").
+		Select("w.user_id, u.name, u.email, SUM(w.queries) AS queries, SUM(w.downloads) AS downloads").
+		Joins("JOIN users u ON u.id = w.user_id").
+		Where("w.days = ?", f.window()).Group("w.user_id, u.name, u.email").
+		Order("SUM(w.queries) + SUM(w.downloads) DESC, w.user_id").Limit(limit)
+	if err := f.scope(q, "w.").Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("rank consumers: %w", err)
 	}
 	return rows, nil
@@ -200,9 +208,9 @@ func (s *Store) topConsumers(ctx context.Context, f DashFilter, from string, lim
 
 // distinctUsers counts the people who queried or downloaded the scope's
 // products over the range.
-func (s *Store) distinctUsers(ctx context.Context, f DashFilter, from string) (int64, error) {
+func (s *Store) distinctUsers(ctx context.Context, f DashFilter) (int64, error) {
 	var n int64
-	q := s.db(ctx).Model(&UserDay{}).Where("day >= ?", from).Distinct("user_id")
+	q := s.db(ctx).Model(&UserWindow{}).Where("days = ?", f.window()).Distinct("user_id")
 	err := f.scope(q, "").Count(&n).Error
 	return n, err
 }
@@ -299,7 +307,7 @@ func (s *Store) Ownership(ctx context.Context, f DashFilter, names bool) (*Owner
 	d := &OwnershipDash{Filter: f}
 	db := s.db(ctx)
 
-	q := f.scope(db.Model(&Product{}), "").Select("status, classification, COUNT(*) AS n").Group("status, classification")
+	q := f.scope(db.Model(&TeamProduct{}), "").Select("status, classification, SUM(products) AS n").Group("status, classification")
 	if err := q.Scan(&d.ByStatus).Error; err != nil {
 		return nil, fmt.Errorf("count products: %w", err)
 	}
@@ -319,13 +327,13 @@ func (s *Store) Ownership(ctx context.Context, f DashFilter, names bool) (*Owner
 			ids[i] = g.ID
 			deactivated[g.ID] = g.Deactivated
 		}
-		q := db.Model(&Product{}).Where("team_id IN ? AND status <> ?", ids, StatusRetired)
-		if err := q.Count(&d.UnownedTotal).Error; err != nil {
-			return nil, err
+		for _, g := range gaps {
+			d.UnownedTotal += g.Products
 		}
 		type member struct{ ID, TeamID uint }
 		var rows []member
-		if err := q.Select("id, team_id").Order("updated_at DESC, id").Limit(dashListLimit).Scan(&rows).Error; err != nil {
+		q := db.Model(&Product{}).Where("team_id IN ? AND status <> ?", ids, StatusRetired)
+		if err := q.Select("id, team_id").Order("id DESC").Limit(dashListLimit).Scan(&rows).Error; err != nil {
 			return nil, err
 		}
 		refs, err := s.productRefs(ctx, pluckIDs(rows, func(r member) uint { return r.ID }))
@@ -365,11 +373,11 @@ func (s *Store) Ownership(ctx context.Context, f DashFilter, names bool) (*Owner
 	if d.MostGranted, err = s.named(ctx, counts); err != nil {
 		return nil, err
 	}
-	if d.TopProducts, err = s.topProducts(ctx, f, from, "queries", 10); err != nil {
+	if d.TopProducts, err = s.topProducts(ctx, f, "queries", 10); err != nil {
 		return nil, err
 	}
 	if names {
-		if d.TopConsumers, err = s.topConsumers(ctx, f, from, 10); err != nil {
+		if d.TopConsumers, err = s.topConsumers(ctx, f, 10); err != nil {
 			return nil, err
 		}
 	}
@@ -389,7 +397,7 @@ func (s *Store) ownerlessTeams(ctx context.Context, f DashFilter) ([]TeamGap, er
 	var rows []TeamGap
 	q := s.db(ctx).Table("teams t").
 		Select(`t.id, d.slug AS domain_slug, t.slug, t.name,
-			(SELECT COUNT(*) FROM products p WHERE p.team_id = t.id AND p.status <> ?) AS products,
+			(SELECT COALESCE(SUM(tp.products), 0) FROM team_products tp WHERE tp.team_id = t.id AND tp.status <> ?) AS products,
 			EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = t.id AND m.role = ?) AS deactivated`, StatusRetired, RoleOwner).
 		Joins("JOIN domains d ON d.id = t.domain_id").
 		Where("t.archived_at IS NULL AND d.archived_at IS NULL").
@@ -451,13 +459,38 @@ func (s *Store) deprecatedUse(ctx context.Context, f DashFilter, from string, na
 		Grants  int64
 		Queries int64
 	}
-	var rows []use
-	q := s.db(ctx).Table("products p").Select(`p.id,
-		(SELECT COUNT(*) FROM grants g WHERE g.product_id = p.id AND g.status = ? AND g.expires_at > ?) AS grants,
-		(SELECT COALESCE(SUM(pd.queries + pd.downloads), 0) FROM product_days pd WHERE pd.product_id = p.id AND pd.day >= ?) AS queries`,
-		GrantActive, now, from).Where("p.status = ?", StatusDeprecated)
-	if err := f.scope(q, "p.").Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("find deprecated products in use: %w", err)
+	found := map[uint]*use{}
+	at := func(id uint) *use {
+		if found[id] == nil {
+			found[id] = &use{ID: id}
+		}
+		return found[id]
+	}
+	var counts []struct {
+		ProductID uint
+		N         int64
+	}
+	gq := s.db(ctx).Table("grants g").Joins("JOIN products p ON p.id = g.product_id").Select("g.product_id, COUNT(*) AS n").
+		Where("p.status = ? AND g.status = ? AND g.expires_at > ?", StatusDeprecated, GrantActive, now).Group("g.product_id")
+	if err := f.scope(gq, "p.").Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("find deprecated products granted: %w", err)
+	}
+	for _, c := range counts {
+		at(c.ProductID).Grants = c.N
+	}
+	counts = counts[:0]
+	wq := s.db(ctx).Table("product_windows w").Joins("JOIN products p ON p.id = w.product_id").
+		Select("w.product_id, w.queries + w.downloads AS n").
+		Where("w.days = ? AND p.status = ? AND w.queries + w.downloads > 0", f.window(), StatusDeprecated)
+	if err := f.scope(wq, "p.").Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("find deprecated products read: %w", err)
+	}
+	for _, c := range counts {
+		at(c.ProductID).Queries = c.N
+	}
+	rows := make([]use, 0, len(found))
+	for _, u := range found {
+		rows = append(rows, *u)
 	}
 	rows = slices.DeleteFunc(rows, func(r use) bool {
 		return r.Grants == 0 && r.Queries == 0
@@ -668,9 +701,19 @@ func (s *Store) Quality(ctx context.Context, f DashFilter) (*QualityDash, error)
 	}
 	db := s.db(ctx)
 	live := []string{StatusPublished, StatusDeprecated}
-	q := f.scope(db.Model(&Product{}), "").Where("status IN ? AND freshness_hours > 0", live)
-	if err := q.Count(&d.SLAProducts).Error; err != nil {
-		return nil, err
+	var counts struct {
+		SLAProducts, Products, Scored, Band0, Band1, Band2, Band3 int64
+	}
+	q := f.scope(db.Model(&TeamProduct{}), "").Where("status IN ?", live).
+		Select(`COALESCE(SUM(sla_products), 0) AS sla_products, COALESCE(SUM(products), 0) AS products, COALESCE(SUM(scored), 0) AS scored,
+			COALESCE(SUM(band0), 0) AS band0, COALESCE(SUM(band1), 0) AS band1, COALESCE(SUM(band2), 0) AS band2, COALESCE(SUM(band3), 0) AS band3`)
+	if err := q.Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("count products: %w", err)
+	}
+	d.SLAProducts = counts.SLAProducts
+	d.Bands = slices.Clone(scoreBands)
+	for i, n := range []int64{counts.Band0, counts.Band1, counts.Band2, counts.Band3, counts.Products - counts.Scored} {
+		d.Bands[i].N = n
 	}
 	if d.Scopes, err = s.scopeQuality(ctx, f, days[0]); err != nil {
 		return nil, err
@@ -718,21 +761,6 @@ func (s *Store) Quality(ctx context.Context, f DashFilter) (*QualityDash, error)
 		d.Lowest = append(d.Lowest, ScoredProduct{ProductRef: refs[r.ProductID], Score: r.Score, CheckRate: r.CheckRate, OnTimeRate: r.OnTimeRate})
 	}
 
-	var bands []struct {
-		Band int
-		N    int64
-	}
-	bq := db.Table("products p").Joins("LEFT JOIN product_health h ON h.product_id = p.id").
-		Select(`CASE WHEN h.score IS NULL THEN 4 WHEN h.score >= 90 THEN 0 WHEN h.score >= 70 THEN 1
-			WHEN h.score >= 50 THEN 2 ELSE 3 END AS band, COUNT(*) AS n`).
-		Where("p.status IN ?", live).Group("band")
-	if err := f.scope(bq, "p.").Scan(&bands).Error; err != nil {
-		return nil, fmt.Errorf("count scores: %w", err)
-	}
-	d.Bands = slices.Clone(scoreBands)
-	for _, b := range bands {
-		d.Bands[b.Band].N = b.N
-	}
 	return d, nil
 }
 
@@ -792,18 +820,19 @@ func (s *Store) scopeQuality(ctx context.Context, f DashFilter, from string) ([]
 		ID          uint
 		SLAProducts int64
 		Scored      int64
-		AvgScore    float64
+		ScoreSum    int64
 	}
-	err = f.scope(db.Table("products p"), "p.").Joins("LEFT JOIN product_health h ON h.product_id = p.id").
-		Select(`p.`+by+` AS id, SUM(CASE WHEN p.freshness_hours > 0 THEN 1 ELSE 0 END) AS sla_products,
-			COUNT(h.score) AS scored, COALESCE(AVG(h.score), 0) AS avg_score`).
-		Where("p.status IN ?", []string{StatusPublished, StatusDeprecated}).Group("p." + by).Scan(&prods).Error
+	err = f.scope(db.Model(&TeamProduct{}), "").
+		Select(by+" AS id, SUM(sla_products) AS sla_products, SUM(scored) AS scored, SUM(score_sum) AS score_sum").
+		Where("status IN ?", []string{StatusPublished, StatusDeprecated}).Group(by).Scan(&prods).Error
 	if err != nil {
 		return nil, fmt.Errorf("sum product health: %w", err)
 	}
 	for _, r := range prods {
-		if sq := index[r.ID]; sq != nil {
-			sq.SLAProducts, sq.Scored, sq.AvgScore = r.SLAProducts, r.Scored, r.AvgScore
+		if sq := index[r.ID]; sq != nil && r.Scored > 0 {
+			sq.SLAProducts, sq.Scored, sq.AvgScore = r.SLAProducts, r.Scored, float64(r.ScoreSum)/float64(r.Scored)
+		} else if sq != nil {
+			sq.SLAProducts = r.SLAProducts
 		}
 	}
 	var incs []struct {
@@ -864,17 +893,17 @@ func (s *Store) Usage(ctx context.Context, f DashFilter, names bool) (*UsageDash
 		d.Queries += day.Queries
 		d.Downloads += day.Downloads
 	}
-	if d.Users, err = s.distinctUsers(ctx, f, days[0]); err != nil {
+	if d.Users, err = s.distinctUsers(ctx, f); err != nil {
 		return nil, err
 	}
-	if d.TopProducts, err = s.topProducts(ctx, f, days[0], "queries", 10); err != nil {
+	if d.TopProducts, err = s.topProducts(ctx, f, "queries", 10); err != nil {
 		return nil, err
 	}
-	if d.TopDownloaded, err = s.topProducts(ctx, f, days[0], "downloads", 10); err != nil {
+	if d.TopDownloaded, err = s.topProducts(ctx, f, "downloads", 10); err != nil {
 		return nil, err
 	}
 	if names {
-		if d.TopConsumers, err = s.topConsumers(ctx, f, days[0], 10); err != nil {
+		if d.TopConsumers, err = s.topConsumers(ctx, f, 10); err != nil {
 			return nil, err
 		}
 	}
@@ -914,9 +943,9 @@ func (s *Store) Usage(ctx context.Context, f DashFilter, names bool) (*UsageDash
 		q   *gorm.DB
 		set func(*ScopeUsage, int64)
 	}{
-		{f.scope(db.Model(&UserDay{}), "").Select(by+" AS id, COUNT(DISTINCT user_id) AS n").Where("day >= ?", days[0]).Group(by),
+		{f.scope(db.Model(&UserWindow{}), "").Select(by+" AS id, COUNT(DISTINCT user_id) AS n").Where("days = ?", f.window()).Group(by),
 			func(u *ScopeUsage, n int64) { u.Users = n }},
-		{f.scope(db.Model(&Product{}), "").Select(by+" AS id, COUNT(*) AS n").Where("status = ?", StatusPublished).Group(by),
+		{f.scope(db.Model(&TeamProduct{}), "").Select(by+" AS id, SUM(products) AS n").Where("status = ?", StatusPublished).Group(by),
 			func(u *ScopeUsage, n int64) { u.Products = n }},
 		{f.scope(db.Table("pipeline_inputs i").Joins("JOIN products p ON p.id = i.upstream_product_id").
 			Joins("JOIN pipelines pl ON pl.id = i.pipeline_id").Joins("JOIN products dp ON dp.id = pl.product_id"), "p.").
@@ -1034,8 +1063,8 @@ func (s *Store) Platform(ctx context.Context, f DashFilter) (*PlatformDash, erro
 		RunMS     int64
 		MaxMS     int64
 	}
-	sq := db.Model(&ProductDay{}).Select("product_id, SUM(runs) AS runs, SUM(run_ms) AS run_ms, MAX(run_ms_max) AS max_ms").
-		Where("day >= ? AND runs > 0", days[0]).Group("product_id").Order("max_ms DESC, product_id").Limit(10)
+	sq := db.Model(&ProductWindow{}).Select("product_id, runs, run_ms, run_ms_max AS max_ms").
+		Where("days = ? AND runs > 0", f.window()).Order("run_ms_max DESC, product_id").Limit(10)
 	if err := f.scope(sq, "").Scan(&slow).Error; err != nil {
 		return nil, fmt.Errorf("rank slow pipelines: %w", err)
 	}

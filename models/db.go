@@ -59,6 +59,7 @@ func Open(dsn string) (*gorm.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "temp_store(MEMORY)") // sorts and statement journals stay off the disk
 	q.Set("_txlock", "immediate")
 	db, err := gorm.Open(sqlite.Open(path+"?"+q.Encode()), cfg)
 	if err != nil {

@@ -37,6 +37,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0007_incidents", Migrate: migrateIncidents},
 		{ID: "0008_queries", Migrate: migrateQueries},
 		{ID: "0009_stats", Migrate: migrateStats},
+		{ID: "0010_dash_state", Migrate: migrateDashState},
 	}
 }
 

@@ -94,9 +94,10 @@ func (ProductHealth) TableName() string { return "product_health" }
 // day tables. HealthDay is the day the scores were last recomputed for
 // every product.
 type RollupState struct {
-	Name      string `gorm:"primaryKey;size:32"`
-	Watermark time.Time
-	HealthDay string `gorm:"size:10"`
+	Name          string `gorm:"primaryKey;size:32"`
+	Watermark     time.Time
+	HealthDay     string `gorm:"size:10"`
+	ProductsStamp string `gorm:"size:80"` // the products' count and newest change when team_products was written
 }
 
 // Download is one download of a product's snapshot, by the browser or the API.
@@ -168,25 +169,59 @@ func (s *Store) RollupStats(ctx context.Context) (RollupReport, error) {
 		}
 		from = earliest
 	}
-	touched := map[uint]bool{}
 	for day := Day(from); day <= Day(now); day = Day(dayStart(day).AddDate(0, 0, 1)) {
-		n, err := s.rollupDay(ctx, day, now, touched)
+		n, err := s.rollupDay(ctx, day, now)
 		if err != nil {
 			return rep, fmt.Errorf("rollup %s: %w", day, err)
 		}
 		rep.Days++
 		rep.Products += n
 	}
+	// Scores and windows move for the products whose sources changed, and
+	// for every product when the day turns.
 	full := st.HealthDay != Day(now)
 	var ids []uint
 	if !full {
-		for id := range touched {
-			ids = append(ids, id)
+		if ids, err = s.changedProducts(ctx, from); err != nil {
+			return rep, err
 		}
-		slices.Sort(ids)
 	}
 	if full || len(ids) > 0 {
 		if rep.Health, err = s.refreshHealth(ctx, now, ids, full); err != nil {
+			return rep, err
+		}
+		if err := s.refreshWindows(ctx, now, ids, full); err != nil {
+			return rep, err
+		}
+	}
+	var users []uint
+	if !full {
+		if users, err = s.changedUsers(ctx, from); err != nil {
+			return rep, err
+		}
+	}
+	if full || len(users) > 0 {
+		if err := s.refreshUserWindows(ctx, now, users, full); err != nil {
+			return rep, err
+		}
+	}
+	// Team counts move when a product or a score does.
+	stamp, err := s.productsStamp(ctx)
+	if err != nil {
+		return rep, err
+	}
+	switch {
+	case full || stamp != st.ProductsStamp:
+		if err := s.refreshTeamProducts(ctx, nil); err != nil {
+			return rep, err
+		}
+		st.ProductsStamp = stamp
+	case len(ids) > 0:
+		var teams []uint
+		if err := s.db(ctx).Model(&Product{}).Where("id IN ?", ids).Distinct().Pluck("team_id", &teams).Error; err != nil {
+			return rep, err
+		}
+		if err := s.refreshTeamProducts(ctx, append(teams, 0)); err != nil {
 			return rep, err
 		}
 	}
@@ -201,8 +236,8 @@ func (s *Store) RollupStats(ctx context.Context) (RollupReport, error) {
 }
 
 // rollupDay recomputes one day's rows of product_days, team_days and
-// user_days from the sources, and adds the products it saw to touched.
-func (s *Store) rollupDay(ctx context.Context, day string, now time.Time, touched map[uint]bool) (int, error) {
+// user_days from the sources.
+func (s *Store) rollupDay(ctx context.Context, day string, now time.Time) (int, error) {
 	start := dayStart(day)
 	end := start.AddDate(0, 0, 1)
 	db := s.db(ctx)
@@ -217,21 +252,29 @@ func (s *Store) rollupDay(ctx context.Context, day string, now time.Time, touche
 	}
 
 	var runs []struct {
-		ProductID    uint
+		PipelineID   uint
 		Status       string
 		StartedAt    *time.Time
 		FinishedAt   time.Time
 		ChecksPassed int
 		ChecksFailed int
 	}
-	err := db.Table("runs r").Select("pl.product_id, r.status, r.started_at, r.finished_at, r.checks_passed, r.checks_failed").
-		Joins("JOIN pipelines pl ON pl.id = r.pipeline_id").
-		Where("r.finished_at >= ? AND r.finished_at < ?", start, end).Scan(&runs).Error
+	// By finished_at alone: joined to pipelines, the planner may walk every
+	// pipeline's runs instead.
+	err := db.Model(&Run{}).Select("pipeline_id, status, started_at, finished_at, checks_passed, checks_failed").
+		Where("finished_at >= ? AND finished_at < ?", start, end).Scan(&runs).Error
 	if err != nil {
 		return 0, fmt.Errorf("read runs: %w", err)
 	}
+	pipelines := map[uint]uint{}
 	for _, r := range runs {
-		c := at(r.ProductID)
+		pipelines[r.PipelineID] = 0
+	}
+	if err := s.pipelineProducts(ctx, pipelines); err != nil {
+		return 0, err
+	}
+	for _, r := range runs {
+		c := at(pipelines[r.PipelineID])
 		c.Runs++
 		switch r.Status {
 		case RunSucceeded:
@@ -333,7 +376,6 @@ func (s *Store) rollupDay(ctx context.Context, day string, now time.Time, touche
 		if !ok {
 			continue // deleted since
 		}
-		touched[id] = true
 		c := *products[id]
 		pdays = append(pdays, ProductDay{Day: day, ProductID: id, TeamID: o[0], DomainID: o[1], Counters: c})
 		t := teams[o[0]]
@@ -371,27 +413,46 @@ func (s *Store) rollupDay(ctx context.Context, day string, now time.Time, touche
 		udays = append(udays, *u)
 	}
 	err = db.Transaction(func(tx *gorm.DB) error {
-		for _, m := range []any{&ProductDay{}, &TeamDay{}, &UserDay{}} {
-			if err := tx.Where("day = ?", day).Delete(m).Error; err != nil {
-				return err
-			}
+		if err := replaceDay(tx, day, pdays, func(d ProductDay) uint { return d.ProductID }, 15); err != nil {
+			return err
 		}
-		if len(pdays) > 0 {
-			if err := tx.CreateInBatches(pdays, 200).Error; err != nil {
-				return err
-			}
+		if err := replaceDay(tx, day, tdays, func(d TeamDay) uint { return d.TeamID }, 14); err != nil {
+			return err
 		}
-		if len(tdays) > 0 {
-			if err := tx.CreateInBatches(tdays, 200).Error; err != nil {
-				return err
-			}
-		}
-		if len(udays) > 0 {
-			return tx.CreateInBatches(udays, 500).Error
-		}
-		return nil
+		return replaceDay(tx, day, udays, func(d UserDay) [2]uint { return [2]uint{d.UserID, d.TeamID} }, 6)
 	})
 	return len(pdays), err
+}
+
+// replaceDay makes a day's rows of a day table equal to rows, writing
+// only the differences: a minute's rollup of today rewrites the few rows
+// that moved, not the whole day.
+func replaceDay[T comparable, K comparable](tx *gorm.DB, day string, rows []T, key func(T) K, cols int) error {
+	var old []T
+	if err := tx.Where("day = ?", day).Find(&old).Error; err != nil {
+		return err
+	}
+	have := make(map[K]T, len(old))
+	for _, r := range old {
+		have[key(r)] = r
+	}
+	var write []T
+	for _, r := range rows {
+		k := key(r)
+		if o, ok := have[k]; !ok || o != r {
+			write = append(write, r)
+		}
+		delete(have, k)
+	}
+	for _, gone := range have {
+		if err := tx.Delete(&gone).Error; err != nil {
+			return err
+		}
+	}
+	if len(write) == 0 {
+		return nil
+	}
+	return tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(write, batchRows(tx, cols)).Error
 }
 
 // unionMinutes is the whole minutes covered by spans, overlaps counted once.
@@ -409,6 +470,63 @@ func unionMinutes(spans [][2]time.Time) int {
 	}
 	total += cur[1].Sub(cur[0])
 	return int(math.Round(total.Minutes()))
+}
+
+// pipelineProducts fills in the product of each pipeline in m.
+func (s *Store) pipelineProducts(ctx context.Context, m map[uint]uint) error {
+	ids := make([]uint, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		var rows []struct{ ID, ProductID uint }
+		if err := s.db(ctx).Model(&Pipeline{}).Select("id, product_id").Where("id IN ?", chunk).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("read pipelines: %w", err)
+		}
+		for _, r := range rows {
+			m[r.ID] = r.ProductID
+		}
+	}
+	return nil
+}
+
+// changedProducts are the products with runs, query reads or downloads
+// since from, or a freshness incident open or resolved since.
+func (s *Store) changedProducts(ctx context.Context, from time.Time) ([]uint, error) {
+	set := map[uint]bool{}
+	for _, q := range []*gorm.DB{
+		// Not DISTINCT: the planner would walk a product index to dedupe
+		// instead of the time index; the rows since from are few.
+		s.db(ctx).Model(&Pipeline{}).Where("id IN (?)", s.db(ctx).Model(&Run{}).Where("finished_at >= ?", from).Select("pipeline_id")).
+			Select("product_id"),
+		s.db(ctx).Table("query_reads").Where("read_at >= ?", from).Select("product_id"),
+		s.db(ctx).Table("downloads").Where("at >= ?", from).Select("product_id"),
+		s.db(ctx).Table("incidents").Where("kind = ? AND (resolved_at IS NULL OR resolved_at >= ?)", IncidentFreshness, from).Select("product_id"),
+	} {
+		var ids []uint
+		if err := q.Scan(&ids).Error; err != nil {
+			return nil, fmt.Errorf("find changed products: %w", err)
+		}
+		for _, id := range ids {
+			set[id] = true
+		}
+	}
+	out := make([]uint, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// batchRows is how many rows of cols columns one INSERT should carry:
+// SQLite's driver binds parameters in time quadratic in their number, so
+// it gets about 250; Postgres about 4,000.
+func batchRows(db *gorm.DB, cols int) int {
+	if Dialect(db) == "postgres" {
+		return 4000 / cols
+	}
+	return max(1, 250/cols)
 }
 
 func earlier(a, b time.Time) time.Time {
@@ -453,11 +571,14 @@ func (s *Store) refreshHealth(ctx context.Context, now time.Time, ids []uint, al
 	recent := map[uint]sums{}
 	usage := map[uint][2]int{}
 	for chunk := range slices.Chunk(prods, 2000) {
-		lo, hi := chunk[0].ID, chunk[len(chunk)-1].ID
+		ids := make([]uint, len(chunk))
+		for i, p := range chunk {
+			ids[i] = p.ID
+		}
 		var rows []sums
 		err := db.Model(&ProductDay{}).
 			Select("product_id, SUM(runs) AS runs, SUM(runs_ok) AS runs_ok, SUM(checks) AS checks, SUM(checks_passed) AS checks_passed, SUM(breach_minutes) AS breach_minutes").
-			Where("day >= ? AND product_id BETWEEN ? AND ?", week, lo, hi).Group("product_id").Scan(&rows).Error
+			Where("product_id IN ? AND day >= ?", ids, week).Group("product_id").Scan(&rows).Error
 		if err != nil {
 			return 0, fmt.Errorf("read product days: %w", err)
 		}
@@ -469,7 +590,7 @@ func (s *Store) refreshHealth(ctx context.Context, now time.Time, ids []uint, al
 			Queries, Downloads int
 		}
 		err = db.Model(&ProductDay{}).Select("product_id, SUM(queries) AS queries, SUM(downloads) AS downloads").
-			Where("day >= ? AND product_id BETWEEN ? AND ?", month, lo, hi).Group("product_id").Scan(&use).Error
+			Where("product_id IN ? AND day >= ?", ids, month).Group("product_id").Scan(&use).Error
 		if err != nil {
 			return 0, fmt.Errorf("read product days: %w", err)
 		}
@@ -496,7 +617,7 @@ func (s *Store) refreshHealth(ctx context.Context, now time.Time, ids []uint, al
 		rows = append(rows, h)
 	}
 	err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "product_id"}}, UpdateAll: true}).
-		CreateInBatches(rows, 500).Error
+		CreateInBatches(rows, batchRows(db, 11)).Error
 	if err != nil {
 		return 0, fmt.Errorf("write product health: %w", err)
 	}
@@ -532,4 +653,216 @@ func (s *Store) HealthOf(ctx context.Context, productID uint) (*ProductHealth, e
 		return nil, err
 	}
 	return &h, nil
+}
+
+// TeamProduct is one team's products of one status and classification:
+// how many, how many promise freshness, and their scores (count, sum and
+// bands: 90-100, 70-89, 50-69, 0-49). The rollup rewrites the table each
+// run, so the dashboards count products without reading the catalog.
+type TeamProduct struct {
+	TeamID         uint   `gorm:"primaryKey;autoIncrement:false"`
+	Status         string `gorm:"primaryKey;size:16"`
+	Classification string `gorm:"primaryKey;size:16"`
+	DomainID       uint   `gorm:"not null;index"`
+	Products       int64  `gorm:"not null"`
+	SLAProducts    int64  `gorm:"not null"`
+	Scored         int64  `gorm:"not null"`
+	ScoreSum       int64  `gorm:"not null"`
+	Band0          int64  `gorm:"not null"`
+	Band1          int64  `gorm:"not null"`
+	Band2          int64  `gorm:"not null"`
+	Band3          int64  `gorm:"not null"`
+}
+
+// ProductWindow is a product's use and runs over the last Days days (7,
+// 30 or 90), for the dashboards' top lists; only products with some
+// activity have one.
+type ProductWindow struct {
+	Days      int  `gorm:"primaryKey;autoIncrement:false"`
+	ProductID uint `gorm:"primaryKey;autoIncrement:false"`
+	TeamID    uint
+	DomainID  uint
+	Queries   int64
+	Downloads int64
+	Runs      int64
+	RunMS     int64
+	RunMSMax  int64
+}
+
+// productsStamp changes whenever a product is added, changed or removed.
+func (s *Store) productsStamp(ctx context.Context) (string, error) {
+	var n int64
+	if err := s.db(ctx).Model(&Product{}).Count(&n).Error; err != nil {
+		return "", err
+	}
+	var last []time.Time
+	if err := s.db(ctx).Model(&Product{}).Order("updated_at DESC").Limit(1).Pluck("updated_at", &last).Error; err != nil {
+		return "", err
+	}
+	stamp := fmt.Sprint(n)
+	if len(last) == 1 {
+		stamp += " " + last[0].UTC().Format(time.RFC3339Nano)
+	}
+	return stamp, nil
+}
+
+// UserWindow is one person's queries and downloads of one team's products
+// over the last Days days, for top consumers and distinct consumers.
+type UserWindow struct {
+	Days      int  `gorm:"primaryKey;autoIncrement:false"`
+	UserID    uint `gorm:"primaryKey;autoIncrement:false"`
+	TeamID    uint `gorm:"primaryKey;autoIncrement:false"`
+	DomainID  uint
+	Queries   int64
+	Downloads int64
+}
+
+// refreshUserWindows recomputes the windows of the given people, or of
+// everyone when all is set.
+func (s *Store) refreshUserWindows(ctx context.Context, now time.Time, ids []uint, all bool) error {
+	chunks := [][]uint{nil}
+	if !all {
+		chunks = slices.Collect(slices.Chunk(ids, 500))
+	}
+	for _, days := range windowDays {
+		from := Day(now.AddDate(0, 0, -(days - 1)))
+		for _, chunk := range chunks {
+			q := s.db(ctx).Model(&UserDay{}).
+				Select("user_id, team_id, MAX(domain_id) AS domain_id, SUM(queries) AS queries, SUM(downloads) AS downloads").
+				Where("day >= ?", from).Group("user_id, team_id")
+			if !all {
+				q = q.Where("user_id IN ?", chunk)
+			}
+			var rows []UserWindow
+			if err := q.Scan(&rows).Error; err != nil {
+				return fmt.Errorf("sum user windows: %w", err)
+			}
+			for i := range rows {
+				rows[i].Days = days
+			}
+			err := s.db(ctx).Transaction(func(tx *gorm.DB) error {
+				del := tx.Where("days = ?", days)
+				if !all {
+					del = del.Where("user_id IN ?", chunk)
+				}
+				if err := del.Delete(&UserWindow{}).Error; err != nil {
+					return err
+				}
+				if len(rows) == 0 {
+					return nil
+				}
+				return tx.CreateInBatches(rows, batchRows(tx, 6)).Error
+			})
+			if err != nil {
+				return fmt.Errorf("write user windows: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// changedUsers are the people who queried or downloaded since from.
+func (s *Store) changedUsers(ctx context.Context, from time.Time) ([]uint, error) {
+	set := map[uint]bool{}
+	for _, q := range []*gorm.DB{
+		s.db(ctx).Table("query_reads").Where("read_at >= ?", from).Select("user_id"),
+		s.db(ctx).Table("downloads").Where("at >= ?", from).Select("user_id"),
+	} {
+		var ids []uint
+		if err := q.Scan(&ids).Error; err != nil {
+			return nil, fmt.Errorf("find changed users: %w", err)
+		}
+		for _, id := range ids {
+			set[id] = true
+		}
+	}
+	out := make([]uint, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// refreshTeamProducts rewrites team_products from the products and their
+// health: of the given teams, or of every team when teams is nil.
+func (s *Store) refreshTeamProducts(ctx context.Context, teams []uint) error {
+	var rows []TeamProduct
+	q := s.db(ctx).Table("products p").Joins("LEFT JOIN product_health h ON h.product_id = p.id")
+	if teams != nil {
+		q = q.Where("p.team_id IN ?", teams)
+	}
+	err := q.
+		Select(`p.team_id, p.status, p.classification, p.domain_id, COUNT(*) AS products,
+			SUM(CASE WHEN p.freshness_hours > 0 THEN 1 ELSE 0 END) AS sla_products,
+			COUNT(h.score) AS scored, COALESCE(SUM(h.score), 0) AS score_sum,
+			SUM(CASE WHEN h.score >= 90 THEN 1 ELSE 0 END) AS band0,
+			SUM(CASE WHEN h.score >= 70 AND h.score < 90 THEN 1 ELSE 0 END) AS band1,
+			SUM(CASE WHEN h.score >= 50 AND h.score < 70 THEN 1 ELSE 0 END) AS band2,
+			SUM(CASE WHEN h.score < 50 THEN 1 ELSE 0 END) AS band3`).
+		Group("p.team_id, p.status, p.classification, p.domain_id").Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("count team products: %w", err)
+	}
+	return s.db(ctx).Transaction(func(tx *gorm.DB) error {
+		del := tx.Where("1 = 1")
+		if teams != nil {
+			del = tx.Where("team_id IN ?", teams)
+		}
+		if err := del.Delete(&TeamProduct{}).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		return tx.CreateInBatches(rows, batchRows(tx, 12)).Error
+	})
+}
+
+// windowDays are the windows product_windows keeps: the dashboards' ranges.
+var windowDays = []int{7, 30, 90}
+
+// refreshWindows recomputes the windows of the given products, or of every
+// product when all is set.
+func (s *Store) refreshWindows(ctx context.Context, now time.Time, ids []uint, all bool) error {
+	chunks := [][]uint{nil}
+	if !all {
+		chunks = slices.Collect(slices.Chunk(ids, 500))
+	}
+	for _, days := range windowDays {
+		from := Day(now.AddDate(0, 0, -(days - 1)))
+		for _, chunk := range chunks {
+			q := s.db(ctx).Table("product_days d").Joins("JOIN products p ON p.id = d.product_id").
+				Select(`d.product_id, p.team_id, p.domain_id, SUM(d.queries) AS queries, SUM(d.downloads) AS downloads,
+					SUM(d.runs) AS runs, SUM(d.run_ms) AS run_ms, MAX(d.run_ms_max) AS run_ms_max`).
+				Where("d.day >= ?", from).Group("d.product_id, p.team_id, p.domain_id")
+			if !all {
+				q = q.Where("d.product_id IN ?", chunk)
+			}
+			var rows []ProductWindow
+			if err := q.Scan(&rows).Error; err != nil {
+				return fmt.Errorf("sum product windows: %w", err)
+			}
+			for i := range rows {
+				rows[i].Days = days
+			}
+			err := s.db(ctx).Transaction(func(tx *gorm.DB) error {
+				del := tx.Where("days = ?", days)
+				if !all {
+					del = del.Where("product_id IN ?", chunk)
+				}
+				if err := del.Delete(&ProductWindow{}).Error; err != nil {
+					return err
+				}
+				if len(rows) == 0 {
+					return nil
+				}
+				return tx.CreateInBatches(rows, batchRows(tx, 9)).Error
+			})
+			if err != nil {
+				return fmt.Errorf("write product windows: %w", err)
+			}
+		}
+	}
+	return nil
 }

@@ -167,6 +167,12 @@ func TestRollupCountsKnownActivity(t *testing.T) {
 		if h, _ := f.s.HealthOf(f.ctx, f.p.ID); h == nil || h.Queries30 != 4 {
 			t.Errorf("health after one more query: %+v", h)
 		}
+		// The windows behind the top lists moved with it.
+		u, err := f.s.Usage(f.ctx, models.DashFilter{Days: 7}, true)
+		if err != nil || len(u.TopProducts) != 1 || u.TopProducts[0].N != 4 || len(u.TopConsumers) != 2 ||
+			u.TopConsumers[0].UserID != f.owner.ID || u.TopConsumers[0].Queries != 3 || u.Users != 2 {
+			t.Errorf("usage after one more query: %+v, %v", u, err)
+		}
 	})
 }
 
