@@ -749,7 +749,7 @@ func (s *Store) Quality(ctx context.Context, f DashFilter) (*QualityDash, error)
 	var low []scored
 	lq := db.Table("product_health h").Joins("JOIN products p ON p.id = h.product_id").
 		Select("h.product_id, h.score, h.check_rate, h.on_time_rate").
-		Where("h.score IS NOT NULL AND p.status IN ?", live).Order("h.score, h.product_id").Limit(10)
+		Where("h.score < 100 AND p.status IN ?", live).Order("h.score, h.product_id").Limit(10)
 	if err := f.scope(lq, "p.").Scan(&low).Error; err != nil {
 		return nil, fmt.Errorf("list lowest scores: %w", err)
 	}
@@ -892,6 +892,19 @@ func (s *Store) Usage(ctx context.Context, f DashFilter, names bool) (*UsageDash
 	for _, day := range d.Days {
 		d.Queries += day.Queries
 		d.Downloads += day.Downloads
+	}
+	if f.TeamID == 0 { // people are distinct per team in team_days; per domain and company here
+		var rows []DomainDay
+		if err := s.db(ctx).Where("domain_id = ? AND day >= ?", f.DomainID, days[0]).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read domain days: %w", err)
+		}
+		users := map[string]int{}
+		for _, r := range rows {
+			users[r.Day] = r.Users
+		}
+		for i := range d.Days {
+			d.Days[i].Users = users[d.Days[i].Day]
+		}
 	}
 	if d.Users, err = s.distinctUsers(ctx, f); err != nil {
 		return nil, err

@@ -160,7 +160,7 @@ func TestQualityAndUsageDashboards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.Queries != 3 || u.Users != 2 || u.Downloads != 0 || len(u.TopProducts) != 1 || u.TopProducts[0].N != 3 || u.TopConsumers != nil {
+		if u.Queries != 3 || u.Users != 2 || u.Downloads != 0 || u.Days[28].Users != 2 || u.Days[28].Queries != 3 || len(u.TopProducts) != 1 || u.TopProducts[0].N != 3 || u.TopConsumers != nil {
 			t.Errorf("usage: %d queries by %d, top %+v, consumers %+v", u.Queries, u.Users, u.TopProducts, u.TopConsumers)
 		}
 		if len(u.Scopes) != 1 || u.Scopes[0].Queries != 3 || u.Scopes[0].Users != 2 || u.Scopes[0].Products != 3 {

@@ -6,7 +6,8 @@ import "gorm.io/gorm"
 // reads tens of rows, not the catalog: team_products (each team's
 // products by status and classification, with their SLAs and scores) and
 // product_windows and user_windows (each product's, and each person's per
-// team, use summed over the last 7, 30 and 90 days). It also indexes product_days by product, then day.
+// team, use summed over the last 7, 30 and 90 days), and domain_days
+// (the distinct people querying a domain, or the company, each day). It also indexes product_days by product, then day.
 // Both are filled by the next rollup, which this makes a full one.
 func migrateDashState(tx *gorm.DB) error {
 	type TeamProduct struct {
@@ -42,7 +43,12 @@ func migrateDashState(tx *gorm.DB) error {
 		Queries   int64 `gorm:"not null"`
 		Downloads int64 `gorm:"not null"`
 	}
-	if err := tx.AutoMigrate(&TeamProduct{}, &ProductWindow{}, &UserWindow{}); err != nil {
+	type DomainDay struct {
+		Day      string `gorm:"primaryKey;size:10"`
+		DomainID uint   `gorm:"primaryKey;autoIncrement:false"`
+		Users    int    `gorm:"not null"`
+	}
+	if err := tx.AutoMigrate(&TeamProduct{}, &ProductWindow{}, &UserWindow{}, &DomainDay{}); err != nil {
 		return err
 	}
 	for _, stmt := range []string{

@@ -72,6 +72,14 @@ type UserDay struct {
 	Downloads int    `gorm:"not null"`
 }
 
+// DomainDay is the distinct people who queried a domain's products on a
+// day; DomainID 0 is the whole company. (A team's are in TeamDay.)
+type DomainDay struct {
+	Day      string `gorm:"primaryKey;size:10"`
+	DomainID uint   `gorm:"primaryKey;autoIncrement:false"`
+	Users    int    `gorm:"not null"`
+}
+
 // ProductHealth is a product's quality score and recent use, recomputed by
 // the rollup job. See QualityScore for how the score is computed.
 type ProductHealth struct {
@@ -404,6 +412,23 @@ func (s *Store) rollupDay(ctx context.Context, day string, now time.Time) (int, 
 		tu.Queries += u.Queries
 		tu.Downloads += u.Downloads
 	}
+	people := map[uint]map[uint]bool{} // domain (0: the company) -> people who queried
+	for k, u := range uses {
+		o, ok := owners[k.product]
+		if !ok || u.Queries == 0 {
+			continue
+		}
+		for _, d := range []uint{0, o[1]} {
+			if people[d] == nil {
+				people[d] = map[uint]bool{}
+			}
+			people[d][k.user] = true
+		}
+	}
+	ddays := make([]DomainDay, 0, len(people))
+	for d, set := range people {
+		ddays = append(ddays, DomainDay{Day: day, DomainID: d, Users: len(set)})
+	}
 	tdays := make([]TeamDay, 0, len(teams))
 	for _, t := range teams {
 		tdays = append(tdays, *t)
@@ -417,6 +442,9 @@ func (s *Store) rollupDay(ctx context.Context, day string, now time.Time) (int, 
 			return err
 		}
 		if err := replaceDay(tx, day, tdays, func(d TeamDay) uint { return d.TeamID }, 14); err != nil {
+			return err
+		}
+		if err := replaceDay(tx, day, ddays, func(d DomainDay) uint { return d.DomainID }, 3); err != nil {
 			return err
 		}
 		return replaceDay(tx, day, udays, func(d UserDay) [2]uint { return [2]uint{d.UserID, d.TeamID} }, 6)

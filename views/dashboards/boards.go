@@ -284,6 +284,10 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 			return -1
 		}), Tone: "info"},
 	}}
+	results := components.Chart{Title: "Check results per day", Labels: days, Series: []components.Series{
+		{Name: "Passed", Values: series(d.Days, func(s models.DayStat) float64 { return float64(s.ChecksPassed) }), Tone: "ok"},
+		{Name: "Failed", Values: series(d.Days, func(s models.DayStat) float64 { return float64(s.Checks - s.ChecksPassed) }), Tone: "bad"},
+	}}
 	bands := components.Chart{Title: "Products by quality score", Series: []components.Series{{Name: "Products"}}}
 	for _, b := range d.Bands {
 		bands.Labels = append(bands.Labels, b.Label)
@@ -294,7 +298,8 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 		{ID: "freshness", Title: "Freshness on time", Hint: "Share of the SLA-bound products' time within their SLA, per day.", Kind: "line", Chart: fresh},
 		{ID: "runs", Title: "Runs", Hint: "Finished runs per day, by outcome.", Kind: "stacked", Chart: runsChart},
 		{ID: "duration", Title: "Run duration trend", Hint: "Mean duration of the day's finished runs.", Kind: "line", Chart: duration},
-		{ID: "scores", Title: "Quality scores", Hint: "Published and deprecated products by score today.", Kind: "bar", Chart: bands, Wide: true},
+		{ID: "results", Title: "Check results", Hint: "Results of the day's runs, passed and failed.", Kind: "stacked", Chart: results},
+		{ID: "scores", Title: "Quality scores", Hint: "Published and deprecated products by score today.", Kind: "bar", Chart: bands},
 	}
 
 	incidents := Table{ID: "incidents", Title: "Incidents", Hint: "Open ones first, then those resolved " + f.RangeLabel() + ".",
@@ -322,7 +327,7 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 	if f.Domain != "" {
 		scopeTitle, scopeHead = "Quality per team", "Team"
 	}
-	scopes := Table{ID: "scopes", Title: scopeTitle, Hint: f.RangeLabel() + "; scores are today's.",
+	scopes := Table{ID: "scopes", Title: scopeTitle, Hint: "Over the " + f.RangeLabel() + "; mean scores are today's.",
 		Head: []string{scopeHead, "Checks passed", "On time", "Runs succeeded", "Open incidents", "Mean score"},
 		Nums: []bool{false, true, true, true, true, true}, Empty: "No domain yet."}
 	for _, s := range d.Scopes {
@@ -334,9 +339,9 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 		scopes.Rows = append(scopes.Rows, []Cell{link(s.Name, s.Path), percentCell(s.CheckRate()), percentCell(s.OnTimeRate(f.Range)),
 			percentCell(s.RunRate()), num(s.OpenIncidents), score})
 	}
-	lowest := Table{ID: "lowest", Title: "Lowest scores", Hint: "Where quality slips: the products to look at first.",
+	lowest := Table{ID: "lowest", Title: "Lowest scores", Hint: "Where quality slips: the products to look at first. Scores, checks and on-time are over the last 7 days.",
 		Head: []string{"Product", "Team", "Score", "Checks passed", "On time"}, Nums: []bool{false, false, true, true, true},
-		Empty: "No product has a score yet: scores need checks or an SLA."}
+		Empty: "Every scored product scores 100, or none has a score yet (scores need checks or an SLA)."}
 	for _, s := range d.Lowest {
 		score := s.Score
 		lowest.Rows = append(lowest.Rows, []Cell{product(s.ProductRef), text(s.TeamName), scoreCell(&score), percentCell(rateOf(s.CheckRate)), percentCell(rateOf(s.OnTimeRate))})
@@ -390,14 +395,14 @@ func Usage(d *models.UsageDash, f Filter) PageData {
 				{Name: "Queries", Values: series(d.Days, func(s models.DayStat) float64 { return float64(s.Queries) }), Tone: "info"},
 				{Name: "Downloads", Values: series(d.Days, func(s models.DayStat) float64 { return float64(s.Downloads) }), Tone: "ok"},
 			}}},
-		{ID: "users", Title: "Consumers per day", Hint: "Distinct people querying, summed over teams.", Kind: "bar", Chart: components.Chart{Title: "Consumers per day", Labels: days,
+		{ID: "users", Title: "Consumers per day", Hint: "Distinct people who queried that day.", Kind: "bar", Chart: components.Chart{Title: "Consumers per day", Labels: days,
 			Series: []components.Series{{Name: "Consumers", Values: series(d.Days, func(s models.DayStat) float64 { return float64(s.Users) })}}}},
 	}
 	scopeHead := "Domain"
 	if f.Domain != "" {
 		scopeHead = "Team"
 	}
-	scopes := Table{ID: "scopes", Title: "Usage per " + lower(scopeHead), Hint: f.RangeLabel() + "; products and pipelines now.",
+	scopes := Table{ID: "scopes", Title: "Usage per " + lower(scopeHead), Hint: "Over the " + f.RangeLabel() + "; products and pipelines as they are now.",
 		Head: []string{scopeHead, "Queries", "Downloads", "Consumers", "Published products", "Downstream pipelines"},
 		Nums: []bool{false, true, true, true, true, true}, Empty: "No domain yet."}
 	for _, s := range d.Scopes {
