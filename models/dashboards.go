@@ -1142,23 +1142,40 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 		teams = append(teams, id)
 	}
 	db := s.db(ctx)
-	var prods []Product
-	err = db.Preload("Domain").Preload("Team").Where("team_id IN ? AND status <> ?", teams, StatusRetired).
-		Order("name, id").Find(&prods).Error
+	var prods []struct {
+		ProductRef
+		TeamID         uint
+		Classification string
+		FreshnessHours int
+		PublishedAt    *time.Time
+		Scored         bool // has a health row
+		Score          *int
+		CheckRate      *float64
+		OnTimeRate     *float64
+	}
+	err = db.Table("products p").Joins("JOIN domains d ON d.id = p.domain_id").Joins("JOIN teams t ON t.id = p.team_id").
+		Joins("LEFT JOIN product_health h ON h.product_id = p.id").
+		Select(`p.id, d.slug AS domain_slug, p.slug, p.name, t.name AS team_name, p.status, p.team_id, p.classification,
+			p.freshness_hours, p.published_at, h.product_id IS NOT NULL AS scored, h.score, h.check_rate, h.on_time_rate`).
+		Where("p.team_id IN ? AND p.status <> ?", teams, StatusRetired).Order("p.name, p.id").Scan(&prods).Error
 	if err != nil {
 		return nil, fmt.Errorf("read my products: %w", err)
 	}
 	if len(prods) == 0 {
 		return nil, nil
 	}
-	ids := pluckIDs(prods, func(p Product) uint { return p.ID })
+	ids := make([]uint, len(prods))
+	for i, p := range prods {
+		ids[i] = p.ID
+	}
 	now := s.now()
+	mine := db.Model(&Product{}).Select("id").Where("team_id IN ?", teams)
 	counts := func(q *gorm.DB) (map[uint]int64, error) {
 		var rows []struct {
 			ProductID uint
 			N         int64
 		}
-		if err := q.Select("product_id, COUNT(*) AS n").Where("product_id IN ?", ids).Group("product_id").Scan(&rows).Error; err != nil {
+		if err := q.Select("product_id, COUNT(*) AS n").Where("product_id IN (?)", mine).Group("product_id").Scan(&rows).Error; err != nil {
 			return nil, err
 		}
 		out := map[uint]int64{}
@@ -1167,13 +1184,21 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 		}
 		return out, nil
 	}
-	late, err := counts(db.Model(&Incident{}).Where("kind = ? AND resolved_at IS NULL", IncidentFreshness))
+	var open []struct {
+		ProductID uint
+		Kind      string
+	}
+	err = db.Model(&Incident{}).Select("product_id, kind").Where("resolved_at IS NULL AND product_id IN (?)", mine).Scan(&open).Error
 	if err != nil {
 		return nil, err
 	}
-	failing, err := counts(db.Model(&Incident{}).Where("kind = ? AND resolved_at IS NULL", IncidentCheck))
-	if err != nil {
-		return nil, err
+	late, failing := map[uint]int64{}, map[uint]int64{}
+	for _, i := range open {
+		if i.Kind == IncidentFreshness {
+			late[i.ProductID]++
+		} else {
+			failing[i.ProductID]++
+		}
 	}
 	pending, err := counts(db.Model(&AccessRequest{}).Where("status = ?", RequestPending))
 	if err != nil {
@@ -1183,17 +1208,9 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 	if err != nil {
 		return nil, err
 	}
-	var health []ProductHealth
-	if err := db.Where("product_id IN ?", ids).Find(&health).Error; err != nil {
-		return nil, err
-	}
-	healthOf := map[uint]*ProductHealth{}
-	for i := range health {
-		healthOf[health[i].ProductID] = &health[i]
-	}
 	var lastRuns []Run
 	err = db.Omit("log").Where(`id IN (SELECT MAX(r.id) FROM runs r JOIN pipelines pl ON pl.id = r.pipeline_id
-		WHERE pl.product_id IN ? GROUP BY pl.product_id)`, ids).Preload("Pipeline").Find(&lastRuns).Error
+		WHERE pl.product_id IN (?) GROUP BY pl.product_id)`, mine).Preload("Pipeline").Find(&lastRuns).Error
 	if err != nil {
 		return nil, fmt.Errorf("read last runs: %w", err)
 	}
@@ -1204,7 +1221,7 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 	out := make([]MyProduct, len(prods))
 	for i, p := range prods {
 		m := MyProduct{
-			ProductRef:      ProductRef{ID: p.ID, DomainSlug: p.Domain.Slug, Slug: p.Slug, Name: p.Name, TeamName: p.Team.Name, Status: p.Status},
+			ProductRef:      p.ProductRef,
 			Role:            roles[p.TeamID],
 			Classification:  p.Classification,
 			FreshnessHours:  p.FreshnessHours,
@@ -1213,7 +1230,9 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 			FailingChecks:   failing[p.ID],
 			PendingRequests: pending[p.ID],
 			ExpiringGrants:  expiring[p.ID],
-			Health:          healthOf[p.ID],
+		}
+		if p.Scored {
+			m.Health = &ProductHealth{ProductID: p.ID, Score: p.Score, CheckRate: p.CheckRate, OnTimeRate: p.OnTimeRate}
 		}
 		if r := lastOf[p.ID]; r != nil {
 			m.LastRun = r

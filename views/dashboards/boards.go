@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -490,7 +491,10 @@ func Platform(d *models.PlatformDash, f Filter, now time.Time) PageData {
 // Mine is an owner's overview of their products.
 func Mine(rows []models.MyProduct, now time.Time) PageData {
 	var late, failing, pending, expiring int64
-	t := Table{ID: "mine", Title: "My products", Hint: "Everything your teams own, with what needs you.",
+	// What needs the owner first: late, failing, waiting, ending; then by name.
+	rows = slices.Clone(rows)
+	slices.SortStableFunc(rows, func(a, b models.MyProduct) int { return attentionOf(b) - attentionOf(a) })
+	t := Table{ID: "mine", Title: "My products", Hint: "Everything your teams own, what needs you first.", Show: 100,
 		Head:  []string{"Product", "Status", "Score", "Freshness", "Last run", "Failing checks", "Requests", "Grants ending"},
 		Nums:  []bool{false, false, true, false, false, true, true, true},
 		Empty: "You are not in a team that owns products. An admin can add you to a team; meanwhile, browse the marketplace."}
@@ -532,6 +536,24 @@ func Mine(rows []models.MyProduct, now time.Time) PageData {
 		{Label: "Failing checks", Value: components.Number(failing), Hint: "open check incidents", Tone: toneIf(failing > 0, "danger")},
 		{Label: "Waiting for you", Value: components.Number(pending), Hint: components.Count(expiring, "grant ends", "grants end") + " within 14 days", Tone: toneIf(pending > 0, "info")},
 	}, Tables: []Table{t}}
+}
+
+// attentionOf ranks a product by what it asks of its owners.
+func attentionOf(m models.MyProduct) int {
+	n := 0
+	if m.Late {
+		n += 8
+	}
+	if m.FailingChecks > 0 {
+		n += 4
+	}
+	if m.PendingRequests > 0 {
+		n += 2
+	}
+	if m.ExpiringGrants > 0 {
+		n++
+	}
+	return n
 }
 
 func attention(n int64, href, tone string) Cell {
