@@ -33,6 +33,7 @@ func TestScreenshots(t *testing.T) {
 	shoot("signin", "/signin", 1280)
 	shoot("signin-mobile", "/signin", 390)
 	signIn(t, ctx, s, "alex.morgan@northwind.example")
+	waitRollup(t, ctx, s) // the dashboards draw from the rollups
 	for _, p := range []struct{ name, path string }{
 		{"marketplace", "/"},
 		{"search", "/?q=customer"},
@@ -48,7 +49,10 @@ func TestScreenshots(t *testing.T) {
 		{"people", "/admin/people"},
 		{"audit", "/admin/audit"},
 		{"profile", "/profile"},
-		{"coming", "/dashboards"},
+		{"dashboards-ownership", "/dashboards/ownership"},
+		{"dashboards-quality", "/dashboards/quality"},
+		{"dashboards-usage", "/dashboards/usage"},
+		{"dashboards-platform", "/dashboards/platform"},
 		{"query-empty", "/query"},
 		{"product", "/products/customer/customer-360"},
 		{"product-deprecated", "/products/sales/daily-store-sales-v1"},
@@ -58,6 +62,14 @@ func TestScreenshots(t *testing.T) {
 		{"notfound", "/domains/nope"},
 	} {
 		shoot(p.name, p.path, 1280)
+	}
+	// A product's health and usage, in view below the sticky top bar: the
+	// section is halfway down a long page.
+	run(t, ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(s.URL+"/products/sales/orders"), chromedp.WaitVisible(sel("health")),
+		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, document.querySelector('[data-testid="health"]').getBoundingClientRect().top + window.scrollY
+			- document.querySelector('.topbar').offsetHeight - 24)`))
+	if err := os.WriteFile(filepath.Join(dir, "product-health.png"), get(t, ctx, chromedp.CaptureScreenshot()), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	shoot("marketplace-mobile", "/", 390)
 	shoot("team-mobile", "/domains/sales/teams/sales-analytics", 390)
@@ -109,6 +121,7 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	as(tillOwner)
+	shoot("dashboards-mine", "/dashboards/mine", 1280)
 	files := t.TempDir()
 	importContract(t, ctx, s, tillOrdersContract)
 	uploadLanding(t, ctx, s, "sales", tillFolder, writeFile(t, files, tillFileName, firstOrders))
