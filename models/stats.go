@@ -748,6 +748,19 @@ type UserWindow struct {
 // refreshUserWindows recomputes the windows of the given people, or of
 // everyone when all is set.
 func (s *Store) refreshUserWindows(ctx context.Context, now time.Time, ids []uint, all bool) error {
+	return rewriteWindows(ctx, s, now, ids, all, "user_id", 6, func(from string) *gorm.DB {
+		return s.db(ctx).Model(&UserDay{}).
+			Select("user_id, team_id, MAX(domain_id) AS domain_id, SUM(queries) AS queries, SUM(downloads) AS downloads").
+			Where("day >= ?", from).Group("user_id, team_id")
+	}, func(w *UserWindow, days int) { w.Days = days })
+}
+
+// rewriteWindows recomputes a window table (T: ProductWindow or
+// UserWindow) for each of windowDays: sum gives the rows of a window
+// starting on a day; only the rows whose key is in ids are replaced,
+// unless all.
+func rewriteWindows[T any](ctx context.Context, s *Store, now time.Time, ids []uint, all bool, key string, cols int,
+	sum func(from string) *gorm.DB, setDays func(*T, int)) error {
 	chunks := [][]uint{nil}
 	if !all {
 		chunks = slices.Collect(slices.Chunk(ids, 500))
@@ -755,34 +768,32 @@ func (s *Store) refreshUserWindows(ctx context.Context, now time.Time, ids []uin
 	for _, days := range windowDays {
 		from := Day(now.AddDate(0, 0, -(days - 1)))
 		for _, chunk := range chunks {
-			q := s.db(ctx).Model(&UserDay{}).
-				Select("user_id, team_id, MAX(domain_id) AS domain_id, SUM(queries) AS queries, SUM(downloads) AS downloads").
-				Where("day >= ?", from).Group("user_id, team_id")
+			q := sum(from)
 			if !all {
-				q = q.Where("user_id IN ?", chunk)
+				q = q.Where(key+" IN ?", chunk)
 			}
-			var rows []UserWindow
+			var rows []T
 			if err := q.Scan(&rows).Error; err != nil {
-				return fmt.Errorf("sum user windows: %w", err)
+				return fmt.Errorf("sum windows: %w", err)
 			}
 			for i := range rows {
-				rows[i].Days = days
+				setDays(&rows[i], days)
 			}
 			err := s.db(ctx).Transaction(func(tx *gorm.DB) error {
 				del := tx.Where("days = ?", days)
 				if !all {
-					del = del.Where("user_id IN ?", chunk)
+					del = del.Where(key+" IN ?", chunk)
 				}
-				if err := del.Delete(&UserWindow{}).Error; err != nil {
+				if err := del.Delete(new(T)).Error; err != nil {
 					return err
 				}
 				if len(rows) == 0 {
 					return nil
 				}
-				return tx.CreateInBatches(rows, batchRows(tx, 6)).Error
+				return tx.CreateInBatches(rows, batchRows(tx, cols)).Error
 			})
 			if err != nil {
-				return fmt.Errorf("write user windows: %w", err)
+				return fmt.Errorf("write windows: %w", err)
 			}
 		}
 	}
@@ -853,44 +864,10 @@ var windowDays = []int{7, 30, 90}
 // refreshWindows recomputes the windows of the given products, or of every
 // product when all is set.
 func (s *Store) refreshWindows(ctx context.Context, now time.Time, ids []uint, all bool) error {
-	chunks := [][]uint{nil}
-	if !all {
-		chunks = slices.Collect(slices.Chunk(ids, 500))
-	}
-	for _, days := range windowDays {
-		from := Day(now.AddDate(0, 0, -(days - 1)))
-		for _, chunk := range chunks {
-			q := s.db(ctx).Table("product_days d").Joins("JOIN products p ON p.id = d.product_id").
-				Select(`d.product_id, p.team_id, p.domain_id, SUM(d.queries) AS queries, SUM(d.downloads) AS downloads,
-					SUM(d.runs) AS runs, SUM(d.run_ms) AS run_ms, MAX(d.run_ms_max) AS run_ms_max`).
-				Where("d.day >= ?", from).Group("d.product_id, p.team_id, p.domain_id")
-			if !all {
-				q = q.Where("d.product_id IN ?", chunk)
-			}
-			var rows []ProductWindow
-			if err := q.Scan(&rows).Error; err != nil {
-				return fmt.Errorf("sum product windows: %w", err)
-			}
-			for i := range rows {
-				rows[i].Days = days
-			}
-			err := s.db(ctx).Transaction(func(tx *gorm.DB) error {
-				del := tx.Where("days = ?", days)
-				if !all {
-					del = del.Where("product_id IN ?", chunk)
-				}
-				if err := del.Delete(&ProductWindow{}).Error; err != nil {
-					return err
-				}
-				if len(rows) == 0 {
-					return nil
-				}
-				return tx.CreateInBatches(rows, batchRows(tx, 9)).Error
-			})
-			if err != nil {
-				return fmt.Errorf("write product windows: %w", err)
-			}
-		}
-	}
-	return nil
+	return rewriteWindows(ctx, s, now, ids, all, "product_id", 9, func(from string) *gorm.DB {
+		return s.db(ctx).Table("product_days d").Joins("JOIN products p ON p.id = d.product_id").
+			Select(`d.product_id, p.team_id, p.domain_id, SUM(d.queries) AS queries, SUM(d.downloads) AS downloads,
+				SUM(d.runs) AS runs, SUM(d.run_ms) AS run_ms, MAX(d.run_ms_max) AS run_ms_max`).
+			Where("d.day >= ?", from).Group("d.product_id, p.team_id, p.domain_id")
+	}, func(w *ProductWindow, days int) { w.Days = days })
 }
