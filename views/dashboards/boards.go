@@ -23,9 +23,10 @@ type PageData struct {
 	Note   string // under the tabs: what the numbers are and how fresh
 }
 
-// Stat is one headline figure.
+// Stat is one headline figure, with its trend over the range when it has one.
 type Stat struct {
 	Label, Value, Hint, Tone string
+	Trend                    []float64
 }
 
 // ChartCard is one chart with its title and the same numbers as a table.
@@ -259,9 +260,12 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 		onTime = math.Max(0, 1-float64(breach)/(float64(d.SLAProducts)*span))
 	}
 	p := PageData{Filter: f, Stats: []Stat{
-		{Label: "Checks passed", Value: Percent(ratio(passed, checks)), Hint: components.Number(int64(checks)) + " check results", Tone: rateTone(ratio(passed, checks))},
-		{Label: "On time", Value: Percent(onTime), Hint: components.Count(d.SLAProducts, "product", "products") + " with an SLA", Tone: rateTone(onTime)},
-		{Label: "Runs succeeded", Value: Percent(ratio(ok, runs)), Hint: components.Number(int64(runs)) + " runs", Tone: rateTone(ratio(ok, runs))},
+		{Label: "Checks passed", Value: Percent(ratio(passed, checks)), Hint: components.Number(int64(checks)) + " check results", Tone: rateTone(ratio(passed, checks)),
+			Trend: series(d.Days, func(s models.DayStat) float64 { return pct(s.CheckRate()) })},
+		{Label: "On time", Value: Percent(onTime), Hint: components.Count(d.SLAProducts, "product", "products") + " with an SLA", Tone: rateTone(onTime),
+			Trend: series(d.Days, func(s models.DayStat) float64 { return pct(d.OnTimeRate(s, now)) })},
+		{Label: "Runs succeeded", Value: Percent(ratio(ok, runs)), Hint: components.Number(int64(runs)) + " runs", Tone: rateTone(ratio(ok, runs)),
+			Trend: series(d.Days, func(s models.DayStat) float64 { return pct(s.RunRate()) })},
 		{Label: "Open incidents", Value: components.Number(d.OpenIncidents), Hint: "failing checks and late data", Tone: toneIf(d.OpenIncidents > 0, "danger")},
 	}}
 	days := labels(d.Days)
@@ -384,9 +388,12 @@ func Usage(d *models.UsageDash, f Filter) PageData {
 		pipelines += s.Pipelines
 	}
 	p := PageData{Filter: f, Stats: []Stat{
-		{Label: "Queries", Value: components.Number(int64(d.Queries)), Hint: "federated queries, " + f.RangeLabel()},
-		{Label: "Consumers", Value: components.Number(d.Users), Hint: "distinct people who queried or downloaded"},
-		{Label: "Downloads", Value: components.Number(int64(d.Downloads)), Hint: "snapshot downloads"},
+		{Label: "Queries", Value: components.Number(int64(d.Queries)), Hint: "federated queries, " + f.RangeLabel(),
+			Trend: series(d.Days, func(s models.DayStat) float64 { return float64(s.Queries) })},
+		{Label: "Consumers", Value: components.Number(d.Users), Hint: "distinct people who queried or downloaded",
+			Trend: series(d.Days, func(s models.DayStat) float64 { return float64(s.Users) })},
+		{Label: "Downloads", Value: components.Number(int64(d.Downloads)), Hint: "snapshot downloads",
+			Trend: series(d.Days, func(s models.DayStat) float64 { return float64(s.Downloads) })},
 		{Label: "Downstream pipelines", Value: components.Number(pipelines), Hint: "other teams' pipelines reading these products"},
 	}}
 	days := labels(d.Days)
@@ -438,7 +445,8 @@ func Platform(d *models.PlatformDash, f Filter, now time.Time) PageData {
 		{Label: "Lake size", Value: components.Bytes(bytes), Hint: components.Count(snaps, "snapshot", "snapshots") + " kept"},
 		{Label: "Runs queued", Value: queued, Hint: components.Count(d.StuckQueued, "run", "runs") + " waiting over 10 minutes", Tone: toneIf(d.StuckQueued > 0, "warning")},
 		{Label: "Runs running", Value: components.Number(d.RunsRunning), Hint: components.Count(d.Pipelines, "pipeline", "pipelines") + ", " + components.Number(d.PausedCount) + " paused"},
-		{Label: "Runs failed", Value: components.Number(int64(d.RunsFailed)), Hint: f.RangeLabel(), Tone: toneIf(d.RunsFailed > 0, "danger")},
+		{Label: "Runs failed", Value: components.Number(int64(d.RunsFailed)), Hint: f.RangeLabel(), Tone: toneIf(d.RunsFailed > 0, "danger"),
+			Trend: series(d.Days, func(s models.DayStat) float64 { return float64(s.RunsFailed) })},
 	}}
 	if !d.RolledUpAt.IsZero() {
 		p.Note = "Rollups as of " + ago(d.RolledUpAt, now) + "."
