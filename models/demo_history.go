@@ -31,9 +31,10 @@ package models
 //     would have recorded them: a check incident per failing blocking check
 //     (naming the last failing run) and a freshness incident per gap longer
 //     than the promise, all resolved by the next publication.
-//   - the personas queried the published products they could read on the
-//     day (their team's, public ones, and those they held a grant on, from
-//     its start to its end), mostly on weekdays and more each week, the
+//   - the personas queried the published products (and the deprecated old
+//     versions, which some never left) they could read on the day (their
+//     team's, public ones, and those they held a grant on, from its start
+//     to its end), mostly on weekdays and more each week, the
 //     popular products far more than the rest; a few queries failed or were
 //     refused. They downloaded about one snapshot for every eight queries.
 
@@ -751,7 +752,7 @@ func (h *demoHistory) usage(tx *gorm.DB) error {
 	}
 	var ports []*histPort
 	for _, p := range h.pipelines {
-		if p.pl.Product.Status != StatusPublished {
+		if p.pl.Product.Status != StatusPublished && p.pl.Product.Status != StatusDeprecated { // some still read the old versions
 			continue
 		}
 		prod := &p.pl.Product
