@@ -81,6 +81,9 @@ func TestDashboards(t *testing.T) {
 		if !grace.get("/dashboards/usage?domain=customer").Has("table-top-consumers") || grace.get("/dashboards/usage").Has("table-top-consumers") {
 			t.Errorf("the customer steward sees names outside her domain, or not inside it")
 		}
+		if own := leo.get("/dashboards/ownership").Text("table-pending"); !strings.Contains(own, "hidden") || strings.Contains(own, "Maya Johnson") {
+			t.Errorf("a consumer sees who waits for access: %q", own)
+		}
 		if p := leo.get("/dashboards/platform"); p.Status != http.StatusForbidden {
 			t.Errorf("a consumer's platform board: %d", p.Status)
 		}

@@ -259,7 +259,8 @@ type DeprecatedUse struct {
 	Consumers []string
 }
 
-// PendingRequest is an access request waiting for a decision.
+// PendingRequest is an access request waiting for a decision; Requester
+// is "" unless the viewer may see people.
 type PendingRequest struct {
 	ID uint
 	ProductRef
@@ -351,7 +352,7 @@ func (s *Store) Ownership(ctx context.Context, f DashFilter, names bool) (*Owner
 	if d.DeprecatedUsed, err = s.deprecatedUse(ctx, f, from, names); err != nil {
 		return nil, err
 	}
-	if d.Pending, d.PendingTotal, err = s.pendingRequests(ctx, f); err != nil {
+	if d.Pending, d.PendingTotal, err = s.pendingRequests(ctx, f, names); err != nil {
 		return nil, err
 	}
 	if d.Decisions, err = s.decisionTimes(ctx, f, dayStart(from)); err != nil {
@@ -529,7 +530,7 @@ func (s *Store) deprecatedUse(ctx context.Context, f DashFilter, from string, na
 
 // pendingRequests are the scope's access requests waiting for a
 // decision, the oldest first.
-func (s *Store) pendingRequests(ctx context.Context, f DashFilter) ([]PendingRequest, int64, error) {
+func (s *Store) pendingRequests(ctx context.Context, f DashFilter, names bool) ([]PendingRequest, int64, error) {
 	base := func() *gorm.DB {
 		q := s.db(ctx).Table("access_requests r").Joins("JOIN products p ON p.id = r.product_id").
 			Where("r.status = ?", RequestPending)
@@ -559,7 +560,10 @@ func (s *Store) pendingRequests(ctx context.Context, f DashFilter) ([]PendingReq
 	}
 	out := make([]PendingRequest, len(rows))
 	for i, r := range rows {
-		out[i] = PendingRequest{ID: r.ID, ProductRef: refs[r.ProductID], Requester: r.Requester, CreatedAt: r.CreatedAt}
+		out[i] = PendingRequest{ID: r.ID, ProductRef: refs[r.ProductID], CreatedAt: r.CreatedAt}
+		if names {
+			out[i].Requester = r.Requester
+		}
 	}
 	return out, total, nil
 }

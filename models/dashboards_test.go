@@ -115,7 +115,7 @@ func TestOwnershipDashboard(t *testing.T) {
 			t.Fatal(err)
 		}
 		if d.Products != 4 || d.UnownedTotal != 0 || len(d.TeamsWithoutOwner) != 0 || d.TopConsumers != nil ||
-			len(d.DeprecatedUsed) != 1 || d.DeprecatedUsed[0].Consumers != nil {
+			len(d.DeprecatedUsed) != 1 || d.DeprecatedUsed[0].Consumers != nil || d.PendingTotal != 1 || d.Pending[0].Requester != "" {
 			t.Errorf("the orders team: %d products, %d unowned, teams %+v, consumers %+v, deprecated %+v",
 				d.Products, d.UnownedTotal, d.TeamsWithoutOwner, d.TopConsumers, d.DeprecatedUsed)
 		}

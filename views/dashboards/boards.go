@@ -36,7 +36,6 @@ type ChartCard struct {
 	Hint  string
 	Kind  string // line, bar, stacked
 	Chart components.Chart
-	Wide  bool
 }
 
 // TableByID finds one of the page's tables, for its CSV export.
@@ -184,14 +183,18 @@ func Ownership(d *models.OwnershipDash, f Filter, now time.Time) PageData {
 		}
 		deprecated.Rows = append(deprecated.Rows, []Cell{product(u.ProductRef), text(u.TeamName), num(u.Grants), num(u.Queries), text(who)})
 	}
-	pending := Table{ID: "pending", Title: "Access requests waiting", Hint: "The oldest first. Owners and stewards decide them in their inbox.",
+	pending := Table{ID: "pending", Title: "Access requests waiting", Hint: "The oldest first. Owners and stewards decide them in their inbox; requesters are named to admins and stewards.",
 		Head: []string{"Product", "Requester", "Waiting"}, More: d.PendingTotal - int64(len(d.Pending)), Empty: "No request is waiting for a decision."}
 	for _, r := range d.Pending {
 		tone := "neutral"
 		if now.Sub(r.CreatedAt) > 72*time.Hour {
 			tone = "warning"
 		}
-		pending.Rows = append(pending.Rows, []Cell{product(r.ProductRef), text(r.Requester),
+		who := muted("hidden")
+		if r.Requester != "" {
+			who = text(r.Requester)
+		}
+		pending.Rows = append(pending.Rows, []Cell{product(r.ProductRef), who,
 			{Text: ago(r.CreatedAt, now), Href: "/access/requests/" + strconv.FormatUint(uint64(r.ID), 10), Tone: tone}})
 	}
 	decisionsT := Table{ID: "decisions", Title: "Time to decision per domain", Hint: "Requests granted or denied " + f.RangeLabel() + ".",

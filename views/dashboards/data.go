@@ -80,7 +80,6 @@ type Filter struct {
 	Domains []components.Option
 	Teams   []TeamOption
 	Error   string // an unknown domain or team, said on the page
-	NoRange bool   // the board does not use a time range
 	Scoped  bool   // the board does not filter by domain and team
 }
 
@@ -121,7 +120,7 @@ func (f Filter) RangeLabel() string { return "last " + strconv.Itoa(f.Range) + "
 
 func text(s string) Cell               { return Cell{Text: s} }
 func link(s, href string) Cell         { return Cell{Text: s, Href: href} }
-func num(n int64) Cell                 { return Cell{Text: components.Number(n), Num: true} }
+func num(n int64) Cell                 { return Cell{Text: components.Number(n), Num: true, Raw: strconv.FormatInt(n, 10)} }
 func badge(s, tone string) Cell        { return Cell{Text: s, Tone: tone} }
 func muted(s string) Cell              { return Cell{Text: s, Muted: true} }
 func product(r models.ProductRef) Cell { return link(r.Name, r.Path()) }
@@ -140,6 +139,9 @@ func Percent(r float64) string {
 
 func percentCell(r float64) Cell {
 	c := Cell{Text: Percent(r), Num: true}
+	if r >= 0 {
+		c.Raw = strconv.FormatFloat(r, 'f', 4, 64)
+	}
 	switch {
 	case r < 0:
 		c.Muted = true
