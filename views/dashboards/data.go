@@ -118,9 +118,11 @@ func (f Filter) ExportHref(board, table string) string {
 // RangeLabel says the range in words.
 func (f Filter) RangeLabel() string { return "last " + strconv.Itoa(f.Range) + " days" }
 
-func text(s string) Cell               { return Cell{Text: s} }
-func link(s, href string) Cell         { return Cell{Text: s, Href: href} }
-func num(n int64) Cell                 { return Cell{Text: components.Number(n), Num: true, Raw: strconv.FormatInt(n, 10)} }
+func text(s string) Cell       { return Cell{Text: s} }
+func link(s, href string) Cell { return Cell{Text: s, Href: href} }
+func num(n int64) Cell {
+	return Cell{Text: components.Number(n), Num: true, Raw: strconv.FormatInt(n, 10)}
+}
 func badge(s, tone string) Cell        { return Cell{Text: s, Tone: tone} }
 func muted(s string) Cell              { return Cell{Text: s, Muted: true} }
 func product(r models.ProductRef) Cell { return link(r.Name, r.Path()) }
