@@ -79,12 +79,13 @@ func (d DayStat) CheckRate() float64 { return ratio(d.ChecksPassed, d.Checks) }
 // RunRate is the share of runs that succeeded, or -1 without runs.
 func (d DayStat) RunRate() float64 { return ratio(d.RunsOK, d.Runs) }
 
-// AvgRunMS is the mean run duration, or -1 without runs.
+// AvgRunMS is the mean duration of the runs that succeeded or failed, or
+// -1 without any.
 func (d DayStat) AvgRunMS() float64 {
-	if d.Runs == 0 {
-		return -1
+	if n := d.RunsOK + d.RunsFailed; n > 0 {
+		return float64(d.RunMS) / float64(n)
 	}
-	return float64(d.RunMS) / float64(d.Runs)
+	return -1
 }
 
 func ratio(a, b int) float64 {

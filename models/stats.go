@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -18,7 +19,7 @@ type Counters struct {
 	Runs          int   `gorm:"not null"` // finished runs: succeeded, failed or cancelled
 	RunsOK        int   `gorm:"not null"`
 	RunsFailed    int   `gorm:"not null"`
-	RunMS         int64 `gorm:"not null"` // total duration of the finished runs
+	RunMS         int64 `gorm:"not null"` // total duration of the runs that succeeded or failed
 	RunMSMax      int64 `gorm:"not null"`
 	Checks        int   `gorm:"not null"` // check results of the finished runs
 	ChecksPassed  int   `gorm:"not null"`
@@ -95,7 +96,7 @@ type ProductHealth struct {
 	ComputedAt  time.Time
 }
 
-// TableName keeps the table's name singular-free: product_health.
+// TableName is product_health: "health" has no plural.
 func (ProductHealth) TableName() string { return "product_health" }
 
 // RollupState is the rollup job's watermark: activity before it is in the
@@ -185,13 +186,28 @@ func (s *Store) RollupStats(ctx context.Context) (RollupReport, error) {
 		rep.Days++
 		rep.Products += n
 	}
-	// Scores and windows move for the products whose sources changed, and
-	// for every product when the day turns.
+	// Scores and windows move for the products whose sources changed or
+	// that changed themselves (status, SLA, team), and for every product
+	// when the day turns.
 	full := st.HealthDay != Day(now)
+	stamp, err := s.productsStamp(ctx)
+	if err != nil {
+		return rep, err
+	}
 	var ids []uint
 	if !full {
 		if ids, err = s.changedProducts(ctx, from); err != nil {
 			return rep, err
+		}
+		if stamp != st.ProductsStamp {
+			var edited []uint
+			err := s.db(ctx).Model(&Product{}).Where("updated_at > ?", stampTime(st.ProductsStamp)).Pluck("id", &edited).Error
+			if err != nil {
+				return rep, fmt.Errorf("find changed products: %w", err)
+			}
+			ids = append(ids, edited...)
+			slices.Sort(ids)
+			ids = slices.Compact(ids)
 		}
 	}
 	if full || len(ids) > 0 {
@@ -214,10 +230,6 @@ func (s *Store) RollupStats(ctx context.Context) (RollupReport, error) {
 		}
 	}
 	// Team counts move when a product or a score does.
-	stamp, err := s.productsStamp(ctx)
-	if err != nil {
-		return rep, err
-	}
 	switch {
 	case full || stamp != st.ProductsStamp:
 		if err := s.refreshTeamProducts(ctx, nil); err != nil {
@@ -290,7 +302,9 @@ func (s *Store) rollupDay(ctx context.Context, day string, now time.Time) (int, 
 		case RunFailed:
 			c.RunsFailed++
 		}
-		if r.StartedAt != nil {
+		// Durations are of the runs that finished: a cancelled run may
+		// never have started.
+		if r.StartedAt != nil && (r.Status == RunSucceeded || r.Status == RunFailed) {
 			ms := r.FinishedAt.Sub(*r.StartedAt).Milliseconds()
 			c.RunMS += ms
 			c.RunMSMax = max(c.RunMSMax, ms)
@@ -823,6 +837,13 @@ func (s *Store) changedUsers(ctx context.Context, from time.Time) ([]uint, error
 	return out, nil
 }
 
+// stampTime is the newest change a products stamp saw; zero for none.
+func stampTime(stamp string) time.Time {
+	_, at, _ := strings.Cut(stamp, " ")
+	t, _ := time.Parse(time.RFC3339Nano, at)
+	return t
+}
+
 // refreshTeamProducts rewrites team_products from the products and their
 // health: of the given teams, or of every team when teams is nil.
 func (s *Store) refreshTeamProducts(ctx context.Context, teams []uint) error {
@@ -867,7 +888,7 @@ func (s *Store) refreshWindows(ctx context.Context, now time.Time, ids []uint, a
 	return rewriteWindows(ctx, s, now, ids, all, "product_id", 9, func(from string) *gorm.DB {
 		return s.db(ctx).Table("product_days d").Joins("JOIN products p ON p.id = d.product_id").
 			Select(`d.product_id, p.team_id, p.domain_id, SUM(d.queries) AS queries, SUM(d.downloads) AS downloads,
-				SUM(d.runs) AS runs, SUM(d.run_ms) AS run_ms, MAX(d.run_ms_max) AS run_ms_max`).
+				SUM(d.runs_ok + d.runs_failed) AS runs, SUM(d.run_ms) AS run_ms, MAX(d.run_ms_max) AS run_ms_max`).
 			Where("d.day >= ?", from).Group("d.product_id, p.team_id, p.domain_id")
 	}, func(w *ProductWindow, days int) { w.Days = days })
 }

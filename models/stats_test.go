@@ -167,6 +167,16 @@ func TestRollupCountsKnownActivity(t *testing.T) {
 		if h, _ := f.s.HealthOf(f.ctx, f.p.ID); h == nil || h.Queries30 != 4 {
 			t.Errorf("health after one more query: %+v", h)
 		}
+		// A product that changes (here: drops its SLA) is scored again at
+		// the next rollup, not the next day.
+		f.clock.Add(time.Minute)
+		f.setFreshness(t, 0)
+		if _, err := f.s.RollupStats(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := f.s.HealthOf(f.ctx, f.p.ID); h == nil || h.OnTimeRate != nil || h.Score == nil || *h.Score != 71 {
+			t.Errorf("health without an SLA: %+v, want scored on checks alone (5 of 7: 71)", h)
+		}
 		// The windows behind the top lists moved with it.
 		u, err := f.s.Usage(f.ctx, models.DashFilter{Days: 7}, true)
 		if err != nil || len(u.TopProducts) != 1 || u.TopProducts[0].N != 4 || len(u.TopConsumers) != 2 ||
