@@ -169,7 +169,10 @@ func TestRollupCountsKnownActivity(t *testing.T) {
 		}
 		// A product that changes (here: drops its SLA) is scored again at
 		// the next rollup, not the next day.
-		f.clock.Add(time.Minute)
+		f.clock.Add(10 * time.Minute)
+		if _, err := f.s.RollupStats(f.ctx); err != nil { // now its reads are behind the watermark
+			t.Fatal(err)
+		}
 		f.setFreshness(t, 0)
 		if _, err := f.s.RollupStats(f.ctx); err != nil {
 			t.Fatal(err)
