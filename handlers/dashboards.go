@@ -29,8 +29,9 @@ func (s *Server) Dashboards(c echo.Context) error {
 }
 
 // dashFilter reads the filter from the URL: domain and team slugs and a
-// range of 7, 30 or 90 days. An unknown domain, team or range is said on
-// the page, and the company's numbers are shown instead.
+// range of 7, 30 or 90 days. An unknown one is said on the page and the
+// wider scope shown: the company for a domain, the domain for a team, 30
+// days for a range.
 func (s *Server) dashFilter(c echo.Context, board string) (models.DashFilter, dashboards.Filter, error) {
 	ctx := c.Request().Context()
 	view := dashboards.Filter{Board: board, Range: 30}

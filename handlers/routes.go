@@ -123,20 +123,21 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/runs/:id/cancel", s.RunCancel)
 	// Federated queries: what each may read is decided in models at each query.
 	app.GET("/query", s.QueryPage)
-	// Dashboards: every signed-in person; names of consumers only for
-	// admins and stewards, the platform board only for admins.
-	app.GET("/dashboards", s.Dashboards)
-	app.GET("/dashboards/mine", s.DashboardMine)
-	app.GET("/dashboards/ownership", s.DashboardOwnership)
-	app.GET("/dashboards/quality", s.DashboardQuality)
-	app.GET("/dashboards/usage", s.DashboardUsage)
-	app.GET("/dashboards/platform", s.DashboardPlatform)
 	app.POST("/query/run", s.QueryRun)
 	app.POST("/query/cancel", s.QueryCancel)
 	app.POST("/query/export", s.QueryExport)
 	app.POST("/query/saved", s.QuerySave)
 	app.POST("/query/saved/:token/delete", s.QuerySavedDelete)
 	app.GET("/query/s/:token", s.QueryShared)
+	// Dashboards: every signed-in person; names of consumers only for
+	// admins and stewards, the platform board only for admins (it checks: its
+	// address is not under /admin).
+	app.GET("/dashboards", s.Dashboards)
+	app.GET("/dashboards/mine", s.DashboardMine)
+	app.GET("/dashboards/ownership", s.DashboardOwnership)
+	app.GET("/dashboards/quality", s.DashboardQuality)
+	app.GET("/dashboards/usage", s.DashboardUsage)
+	app.GET("/dashboards/platform", s.DashboardPlatform)
 	app.GET("/profile", s.Profile)
 	app.POST("/profile/tokens", s.TokenCreate)
 	app.POST("/profile/tokens/:id/revoke", s.TokenRevoke)

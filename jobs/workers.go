@@ -97,7 +97,7 @@ type statsWorker struct {
 	log   *slog.Logger
 }
 
-// Timeout leaves room for the first rollup, which reads back a year.
+// Timeout leaves room for the first rollup, which reads back 400 days.
 func (w *statsWorker) Timeout(*river.Job[StatsArgs]) time.Duration { return 30 * time.Minute }
 
 func (w *statsWorker) Work(ctx context.Context, job *river.Job[StatsArgs]) error {

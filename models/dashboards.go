@@ -256,7 +256,7 @@ type StaleProduct struct {
 type DeprecatedUse struct {
 	ProductRef
 	Grants    int64
-	Queries   int64
+	Reads     int64 // queries and downloads in the range
 	Consumers []string
 }
 
@@ -287,8 +287,9 @@ type OwnershipDash struct {
 	Unowned           []OwnerGap
 	UnownedTotal      int64
 	TeamsWithoutOwner []TeamGap
-	Stale             []StaleProduct
-	StaleTotal        int64
+	Stale             []StaleProduct // one a late port
+	StaleTotal        int64          // products late
+	StalePorts        int64          // ports late: the rows Stale would have
 	DeprecatedUsed    []DeprecatedUse
 	Pending           []PendingRequest
 	PendingTotal      int64
@@ -347,7 +348,7 @@ func (s *Store) Ownership(ctx context.Context, f DashFilter, names bool) (*Owner
 		}
 	}
 
-	if d.Stale, d.StaleTotal, err = s.staleProducts(ctx, f); err != nil {
+	if d.Stale, d.StaleTotal, d.StalePorts, err = s.staleProducts(ctx, f); err != nil {
 		return nil, err
 	}
 	if d.DeprecatedUsed, err = s.deprecatedUse(ctx, f, from, names); err != nil {
@@ -419,13 +420,18 @@ func (s *Store) ownerlessTeams(ctx context.Context, f DashFilter) ([]TeamGap, er
 
 // staleProducts are the scope's products with an open freshness
 // incident, the longest late first.
-func (s *Store) staleProducts(ctx context.Context, f DashFilter) ([]StaleProduct, int64, error) {
+func (s *Store) staleProducts(ctx context.Context, f DashFilter) ([]StaleProduct, int64, int64, error) {
 	q := s.db(ctx).Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").
 		Where("i.kind = ? AND i.resolved_at IS NULL", IncidentFreshness)
 	q = f.scope(q, "p.")
-	var total int64
+	var total, ports int64
 	if err := q.Distinct("i.product_id").Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count stale products: %w", err)
+		return nil, 0, 0, fmt.Errorf("count stale products: %w", err)
+	}
+	q = f.scope(s.db(ctx).Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").
+		Where("i.kind = ? AND i.resolved_at IS NULL", IncidentFreshness), "p.")
+	if err := q.Count(&ports).Error; err != nil {
+		return nil, 0, 0, fmt.Errorf("count late ports: %w", err)
 	}
 	type late struct {
 		ProductID      uint
@@ -439,17 +445,17 @@ func (s *Store) staleProducts(ctx context.Context, f DashFilter) ([]StaleProduct
 	err := f.scope(q, "p.").Select("i.product_id, i.port, i.first_seen, p.freshness_hours").
 		Order("i.first_seen, i.id").Limit(dashListLimit).Scan(&rows).Error
 	if err != nil {
-		return nil, 0, fmt.Errorf("list stale products: %w", err)
+		return nil, 0, 0, fmt.Errorf("list stale products: %w", err)
 	}
 	refs, err := s.productRefs(ctx, pluckIDs(rows, func(r late) uint { return r.ProductID }))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	out := make([]StaleProduct, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, StaleProduct{ProductRef: refs[r.ProductID], Port: r.Port, Since: r.FirstSeen, FreshnessHours: r.FreshnessHours})
 	}
-	return out, total, nil
+	return out, total, ports, nil
 }
 
 // deprecatedUse lists the scope's deprecated products that still have
@@ -514,12 +520,13 @@ func (s *Store) deprecatedUse(ctx context.Context, f DashFilter, from string, na
 	}
 	out := make([]DeprecatedUse, 0, len(rows))
 	for _, r := range rows {
-		u := DeprecatedUse{ProductRef: refs[r.ID], Grants: r.Grants, Queries: r.Queries}
+		u := DeprecatedUse{ProductRef: refs[r.ID], Grants: r.Grants, Reads: r.Queries}
 		if names {
 			err := s.db(ctx).Raw(`SELECT u.name FROM users u WHERE u.id IN (
 					SELECT g.user_id FROM grants g WHERE g.product_id = ? AND g.status = ? AND g.expires_at > ?
-					UNION SELECT qr.user_id FROM query_reads qr WHERE qr.product_id = ? AND qr.read_at >= ?)
-				ORDER BY u.name LIMIT 5`, r.ID, GrantActive, now, r.ID, dayStart(from)).Scan(&u.Consumers).Error
+					UNION SELECT qr.user_id FROM query_reads qr WHERE qr.product_id = ? AND qr.read_at >= ?
+					UNION SELECT dl.user_id FROM downloads dl WHERE dl.product_id = ? AND dl.at >= ?)
+				ORDER BY u.name LIMIT 5`, r.ID, GrantActive, now, r.ID, dayStart(from), r.ID, dayStart(from)).Scan(&u.Consumers).Error
 			if err != nil {
 				return nil, fmt.Errorf("consumers of product %d: %w", r.ID, err)
 			}
@@ -631,12 +638,32 @@ func (q ScopeQuality) CheckRate() float64 { return ratio(q.ChecksPassed, q.Check
 func (q ScopeQuality) RunRate() float64 { return ratio(q.RunsOK, q.Runs) }
 
 // OnTimeRate is the share of the SLA-bound products' time within their
-// SLA over days, or -1 without such products.
-func (q ScopeQuality) OnTimeRate(days int) float64 {
-	if q.SLAProducts == 0 {
+// SLA over the range of days ending now, or -1 without such products.
+func (q ScopeQuality) OnTimeRate(days int, now time.Time) float64 {
+	return onTime(q.SLAProducts, q.BreachMinutes, rangeMinutes(days, now))
+}
+
+// rangeMinutes is the minutes of a range of days ending now: whole days,
+// and today so far.
+func rangeMinutes(days int, now time.Time) float64 {
+	return float64(days-1)*1440 + max(1, now.Sub(dayStart(Day(now))).Minutes())
+}
+
+func onTime(products int64, breach int, minutes float64) float64 {
+	if products == 0 {
 		return -1
 	}
-	return max(0, 1-float64(q.BreachMinutes)/(float64(q.SLAProducts)*float64(days)*1440))
+	return max(0, 1-float64(breach)/(float64(products)*minutes))
+}
+
+// RangeOnTime is OnTimeRate over the whole range, for the company or the
+// filtered scope.
+func (q *QualityDash) RangeOnTime(now time.Time) float64 {
+	breach := 0
+	for _, d := range q.Days {
+		breach += d.BreachMinutes
+	}
+	return onTime(q.SLAProducts, breach, rangeMinutes(len(q.Days), now))
 }
 
 // IncidentRow is an incident with its product.
@@ -653,11 +680,10 @@ type ScoredProduct struct {
 	OnTimeRate *float64
 }
 
-// ScoreBand is how many products score within [Min, Max].
+// ScoreBand is how many products score within a band, or have no score.
 type ScoreBand struct {
-	Label    string
-	Min, Max int // -1, -1: not scored
-	N        int64
+	Label string
+	N     int64
 }
 
 // QualityDash is the quality dashboard: checks, freshness, runs and
@@ -668,6 +694,7 @@ type QualityDash struct {
 	SLAProducts   int64 // published or deprecated products with an SLA: the on-time denominator
 	Scopes        []ScopeQuality
 	Incidents     []IncidentRow // open ones, then those resolved in the range, newest first
+	ListedTotal   int64         // the incidents the list would show without its limit
 	OpenIncidents int64
 	Lowest        []ScoredProduct
 	Bands         []ScoreBand
@@ -677,22 +704,19 @@ type QualityDash struct {
 // SLA on a day, or -1 without such products. Today counts the minutes
 // so far.
 func (q *QualityDash) OnTimeRate(d DayStat, now time.Time) float64 {
-	if q.SLAProducts == 0 {
-		return -1
-	}
 	minutes := 1440.0
 	if d.Day == Day(now) {
-		minutes = max(1, now.Sub(dayStart(d.Day)).Minutes())
+		minutes = rangeMinutes(1, now)
 	}
-	return max(0, 1-float64(d.BreachMinutes)/(float64(q.SLAProducts)*minutes))
+	return onTime(q.SLAProducts, d.BreachMinutes, minutes)
 }
 
 var scoreBands = []ScoreBand{
-	{Label: "90–100", Min: 90, Max: 100},
-	{Label: "70–89", Min: 70, Max: 89},
-	{Label: "50–69", Min: 50, Max: 69},
-	{Label: "0–49", Min: 0, Max: 49},
-	{Label: "Not scored", Min: -1, Max: -1},
+	{Label: "90–100"},
+	{Label: "70–89"},
+	{Label: "50–69"},
+	{Label: "0–49"},
+	{Label: "Not scored"},
 }
 
 // Quality computes the quality dashboard.
@@ -727,6 +751,11 @@ func (s *Store) Quality(ctx context.Context, f DashFilter) (*QualityDash, error)
 	var open []IncidentRow
 	iq := db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id")
 	if err := f.scope(iq, "p.").Where("i.resolved_at IS NULL").Count(&d.OpenIncidents).Error; err != nil {
+		return nil, err
+	}
+	iq = f.scope(db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id"), "p.").
+		Where("i.resolved_at IS NULL OR i.resolved_at >= ?", dayStart(days[0]))
+	if err := iq.Count(&d.ListedTotal).Error; err != nil {
 		return nil, err
 	}
 	iq = db.Table("incidents i").Joins("JOIN products p ON p.id = i.product_id").Select("i.*").
@@ -1012,19 +1041,18 @@ type JobCount struct {
 // PlatformDash is the admins' view of the platform: lake size, runs and
 // jobs.
 type PlatformDash struct {
-	Filter       DashFilter
-	Days         []DayStat
-	Lake         []LakeUse
-	RunsQueued   int64
-	RunsRunning  int64
-	RunsFailed   int // in the range
-	Slowest      []SlowPipeline
-	Jobs         []JobCount
-	RolledUpAt   time.Time // the stats rollup's watermark
-	Pipelines    int64
-	PausedCount  int64
-	StuckQueued  int64 // runs queued for more than 10 minutes
-	QueriesToday int
+	Filter      DashFilter
+	Days        []DayStat
+	Lake        []LakeUse
+	RunsQueued  int64
+	RunsRunning int64
+	RunsFailed  int // in the range
+	Slowest     []SlowPipeline
+	Jobs        []JobCount
+	RolledUpAt  time.Time // the stats rollup's watermark
+	Pipelines   int64
+	PausedCount int64
+	StuckQueued int64 // runs queued for more than 10 minutes
 }
 
 // Platform computes the platform dashboard. River's job table is read
@@ -1040,7 +1068,6 @@ func (s *Store) Platform(ctx context.Context, f DashFilter) (*PlatformDash, erro
 	for _, day := range d.Days {
 		d.RunsFailed += day.RunsFailed
 	}
-	d.QueriesToday = d.Days[len(d.Days)-1].Queries
 	db := s.db(ctx)
 	lq := db.Table("snapshots s").Joins("JOIN products p ON p.id = s.product_id").Joins("JOIN domains d ON d.id = p.domain_id").
 		Select(`d.slug AS domain_slug, d.name AS domain_name, COUNT(DISTINCT s.product_id) AS products,
@@ -1118,7 +1145,6 @@ func (s *Store) Platform(ctx context.Context, f DashFilter) (*PlatformDash, erro
 // MyProduct is one product in its owner's overview.
 type MyProduct struct {
 	ProductRef
-	Role            string // the viewer's role in the owning team
 	Classification  string
 	FreshnessHours  int
 	PublishedAt     *time.Time // the newest snapshot
@@ -1227,7 +1253,6 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 	for i, p := range prods {
 		m := MyProduct{
 			ProductRef:      p.ProductRef,
-			Role:            roles[p.TeamID],
 			Classification:  p.Classification,
 			FreshnessHours:  p.FreshnessHours,
 			PublishedAt:     p.PublishedAt,
@@ -1255,7 +1280,7 @@ type ProductStats struct {
 	Health     *ProductHealth // nil before the first rollup that saw it
 	Queries    int
 	Downloads  int
-	Users      int64 // distinct people who queried or downloaded it in the range
+	Users      int64 // distinct people who queried it in the range
 	Downstream int64 // pipelines reading it
 }
 
@@ -1282,8 +1307,7 @@ func (s *Store) ProductStats(ctx context.Context, p *Product, days int) (*Produc
 		return nil, err
 	}
 	from := dayStart(labels[0])
-	err = s.db(ctx).Raw(`SELECT COUNT(*) FROM (SELECT user_id FROM query_reads WHERE product_id = ? AND read_at >= ?
-		UNION SELECT user_id FROM downloads WHERE product_id = ? AND at >= ?) u`, p.ID, from, p.ID, from).Scan(&st.Users).Error
+	err = s.db(ctx).Model(&QueryRead{}).Where("product_id = ? AND read_at >= ?", p.ID, from).Distinct("user_id").Count(&st.Users).Error
 	if err != nil {
 		return nil, fmt.Errorf("count consumers: %w", err)
 	}

@@ -4,11 +4,13 @@ import "gorm.io/gorm"
 
 // migrateDashState creates what the rollup job keeps so that a dashboard
 // reads tens of rows, not the catalog: team_products (each team's
-// products by status and classification, with their SLAs and scores) and
+// products by status and classification, with their SLAs and scores),
 // product_windows and user_windows (each product's, and each person's per
-// team, use summed over the last 7, 30 and 90 days), and domain_days
-// (the distinct people querying a domain, or the company, each day). It also indexes product_days by product, then day.
-// Both are filled by the next rollup, which this makes a full one.
+// team, use summed over the last 7, 30 and 90 days), and domain_days (the
+// distinct people querying a domain, or the company, each day). It
+// indexes product_days by product and user_days by person, then day, and
+// adds the products stamp to the rollup's state. The next rollup, which
+// this makes a full one, fills the new tables.
 func migrateDashState(tx *gorm.DB) error {
 	type TeamProduct struct {
 		TeamID         uint   `gorm:"primaryKey;autoIncrement:false"`

@@ -9,7 +9,8 @@ import (
 // migrateStats creates the dashboards' daily rollups (product_days,
 // team_days, user_days), each product's health (its quality score), the
 // rollup's watermark, and downloads, which were only audit events before.
-// It also indexes the time columns the rollup reads by day.
+// It also indexes the time columns the rollup reads by day, and incidents
+// by kind and last sighting.
 func migrateStats(tx *gorm.DB) error {
 	type Product struct {
 		ID uint `gorm:"primaryKey"`

@@ -166,7 +166,7 @@ func Ownership(d *models.OwnershipDash, f Filter, now time.Time) PageData {
 		teams.Rows = append(teams.Rows, []Cell{link(t.Name, t.Path()), text(t.DomainSlug), num(t.Products), text(why)})
 	}
 	stale := Table{ID: "stale", Title: "Stale products", Hint: "No new snapshot within the SLA: an open freshness incident.",
-		Head: []string{"Product", "Team", "Port", "Late since", "SLA"}, More: d.StaleTotal - int64(len(d.Stale)),
+		Head: []string{"Product", "Team", "Port", "Late since", "SLA"}, More: d.StalePorts - int64(len(d.Stale)),
 		Empty: "Every product with an SLA published on time."}
 	for _, s := range d.Stale {
 		stale.Rows = append(stale.Rows, []Cell{product(s.ProductRef), text(s.TeamName), text(s.Port),
@@ -181,7 +181,7 @@ func Ownership(d *models.OwnershipDash, f Filter, now time.Time) PageData {
 		if len(u.Consumers) > 0 {
 			who = strings.Join(u.Consumers, ", ")
 		}
-		deprecated.Rows = append(deprecated.Rows, []Cell{product(u.ProductRef), text(u.TeamName), num(u.Grants), num(u.Queries), text(who)})
+		deprecated.Rows = append(deprecated.Rows, []Cell{product(u.ProductRef), text(u.TeamName), num(u.Grants), num(u.Reads), text(who)})
 	}
 	pending := Table{ID: "pending", Title: "Access requests waiting", Hint: "The oldest first. Owners and stewards decide them in their inbox; requesters are named to admins and stewards.",
 		Head: []string{"Product", "Requester", "Waiting"}, More: d.PendingTotal - int64(len(d.Pending)), Empty: "No request is waiting for a decision."}
@@ -256,12 +256,7 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 	passed := rangeSum(d.Days, func(s models.DayStat) int { return s.ChecksPassed })
 	runs := rangeSum(d.Days, func(s models.DayStat) int { return s.Runs })
 	ok := rangeSum(d.Days, func(s models.DayStat) int { return s.RunsOK })
-	breach := rangeSum(d.Days, func(s models.DayStat) int { return s.BreachMinutes })
-	onTime := -1.0
-	if d.SLAProducts > 0 {
-		span := float64(len(d.Days)-1)*1440 + math.Max(1, now.Sub(now.Truncate(24*time.Hour)).Minutes())
-		onTime = math.Max(0, 1-float64(breach)/(float64(d.SLAProducts)*span))
-	}
+	onTime := d.RangeOnTime(now)
 	p := PageData{Filter: f, Stats: []Stat{
 		{Label: "Checks passed", Value: Percent(ratio(passed, checks)), Hint: components.Number(int64(checks)) + " check results", Tone: rateTone(ratio(passed, checks)),
 			Trend: series(d.Days, func(s models.DayStat) float64 { return pct(s.CheckRate()) })},
@@ -328,9 +323,7 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 		incidents.Rows = append(incidents.Rows, []Cell{product(i.Ref), badge(i.Kind, kindTone(i.Kind)), text(what),
 			text(components.DateTime(i.FirstSeen)), text(components.DateTime(i.LastSeen)), resolved, run})
 	}
-	if int64(len(d.Incidents)) < d.OpenIncidents {
-		incidents.More = d.OpenIncidents - int64(len(d.Incidents))
-	}
+	incidents.More = d.ListedTotal - int64(len(d.Incidents))
 	scopeTitle, scopeHead := "Quality per domain", "Domain"
 	if f.Domain != "" {
 		scopeTitle, scopeHead = "Quality per team", "Team"
@@ -344,7 +337,7 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 			v := int(math.Round(s.AvgScore))
 			score = Cell{Text: strconv.Itoa(v), Tone: ScoreTone(v), Num: true}
 		}
-		scopes.Rows = append(scopes.Rows, []Cell{link(s.Name, s.Path), percentCell(s.CheckRate()), percentCell(s.OnTimeRate(f.Range)),
+		scopes.Rows = append(scopes.Rows, []Cell{link(s.Name, s.Path), percentCell(s.CheckRate()), percentCell(s.OnTimeRate(f.Range, now)),
 			percentCell(s.RunRate()), num(s.OpenIncidents), score})
 	}
 	lowest := Table{ID: "lowest", Title: "Lowest scores", Hint: "Where quality slips: the products to look at first. Scores, checks and on-time are over the last 7 days.",
