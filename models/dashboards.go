@@ -781,9 +781,12 @@ func (s *Store) Quality(ctx context.Context, f DashFilter) (*QualityDash, error)
 		OnTimeRate *float64
 	}
 	var low []scored
-	lq := db.Table("product_health h").Joins("JOIN products p ON p.id = h.product_id").
+	// CROSS JOIN keeps SQLite walking the score index first, stopping at
+	// ten; joined, it would walk a domain's products (100 ms at 12,000).
+	// Postgres plans it as any join.
+	lq := db.Table("product_health h").Joins("CROSS JOIN products p").
 		Select("h.product_id, h.score, h.check_rate, h.on_time_rate").
-		Where("h.score < 100 AND p.status IN ?", live).Order("h.score, h.product_id").Limit(10)
+		Where("p.id = h.product_id AND h.score < 100 AND p.status IN ?", live).Order("h.score, h.product_id").Limit(10)
 	if err := f.scope(lq, "p.").Scan(&low).Error; err != nil {
 		return nil, fmt.Errorf("list lowest scores: %w", err)
 	}
