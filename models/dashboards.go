@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -1242,15 +1243,34 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The newest run of each product: its pipelines first, then each
+	// pipeline's newest run through the pipeline_id index.
+	var pls []struct{ ID, ProductID uint }
+	if err := db.Model(&Pipeline{}).Select("id, product_id").Where("product_id IN (?)", mine).Scan(&pls).Error; err != nil {
+		return nil, fmt.Errorf("read my pipelines: %w", err)
+	}
+	productOf := map[uint]uint{}
+	for _, pl := range pls {
+		productOf[pl.ID] = pl.ProductID
+	}
 	var lastRuns []Run
-	err = db.Omit("log").Where(`id IN (SELECT MAX(r.id) FROM runs r JOIN pipelines pl ON pl.id = r.pipeline_id
-		WHERE pl.product_id IN (?) GROUP BY pl.product_id)`, mine).Preload("Pipeline").Find(&lastRuns).Error
-	if err != nil {
-		return nil, fmt.Errorf("read last runs: %w", err)
+	if len(pls) > 0 {
+		var newest []uint
+		err = db.Model(&Run{}).Where("pipeline_id IN ?", slices.Collect(maps.Keys(productOf))).Group("pipeline_id").
+			Pluck("MAX(id)", &newest).Error
+		if err != nil {
+			return nil, fmt.Errorf("read last runs: %w", err)
+		}
+		if err := db.Omit("log").Where("id IN ?", append(newest, 0)).Find(&lastRuns).Error; err != nil {
+			return nil, fmt.Errorf("read last runs: %w", err)
+		}
 	}
 	lastOf := map[uint]*Run{}
 	for i := range lastRuns {
-		lastOf[lastRuns[i].Pipeline.ProductID] = &lastRuns[i]
+		r := &lastRuns[i]
+		if prev := lastOf[productOf[r.PipelineID]]; prev == nil || r.ID > prev.ID {
+			lastOf[productOf[r.PipelineID]] = r
+		}
 	}
 	out := make([]MyProduct, len(prods))
 	for i, p := range prods {
