@@ -146,11 +146,15 @@ func (s *Server) DashboardPlatform(c echo.Context) error {
 
 // DashboardMine shows an owner everything their teams own, in one screen.
 func (s *Server) DashboardMine(c echo.Context) error {
-	rows, err := s.Store.MyProducts(c.Request().Context(), currentUser(c))
+	limit := 100 // the page; its export lists them all
+	if c.QueryParam("export") != "" {
+		limit = 0
+	}
+	rows, tot, err := s.Store.MyProducts(c.Request().Context(), currentUser(c), limit)
 	if err != nil {
 		return err
 	}
-	d := dashboards.Mine(rows, s.Store.Now())
+	d := dashboards.Mine(rows, tot, s.Store.Now())
 	d.Filter = dashboards.Filter{Board: "mine", Scoped: true}
 	return s.showDashboard(c, "mine", d)
 }

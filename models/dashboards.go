@@ -1164,47 +1164,32 @@ type MyProduct struct {
 // ExpiringWithin is how soon a grant's end counts as "expiring soon".
 const ExpiringWithin = 14 * 24 * time.Hour
 
+// MyTotals counts over all of a person's products what MyProducts lists.
+type MyTotals struct {
+	Products, Late, Failing, Pending, Expiring int64
+}
+
 // MyProducts lists the products of u's teams (not retired) with what
 // their owners watch: freshness, the last run, failing checks, requests
-// waiting and grants ending soon.
-func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
+// waiting and grants ending soon. With a limit, it lists that many: those
+// that need their owners first (late, failing, waiting, ending), then by
+// name; the totals are always over all of them.
+func (s *Store) MyProducts(ctx context.Context, u *User, limit int) ([]MyProduct, MyTotals, error) {
+	var tot MyTotals
 	roles, err := s.TeamRolesOf(ctx, u.ID)
 	if err != nil || len(roles) == 0 {
-		return nil, err
+		return nil, tot, err
 	}
 	teams := make([]uint, 0, len(roles))
 	for id := range roles {
 		teams = append(teams, id)
 	}
 	db := s.db(ctx)
-	var prods []struct {
-		ProductRef
-		TeamID         uint
-		Classification string
-		FreshnessHours int
-		PublishedAt    *time.Time
-		Scored         bool // has a health row
-		Score          *int
-		CheckRate      *float64
-		OnTimeRate     *float64
-	}
-	err = db.Table("products p").Joins("JOIN domains d ON d.id = p.domain_id").Joins("JOIN teams t ON t.id = p.team_id").
-		Joins("LEFT JOIN product_health h ON h.product_id = p.id").
-		Select(`p.id, d.slug AS domain_slug, p.slug, p.name, t.name AS team_name, p.status, p.team_id, p.classification,
-			p.freshness_hours, p.published_at, h.product_id IS NOT NULL AS scored, h.score, h.check_rate, h.on_time_rate`).
-		Where("p.team_id IN ? AND p.status <> ?", teams, StatusRetired).Order("p.name, p.id").Scan(&prods).Error
-	if err != nil {
-		return nil, fmt.Errorf("read my products: %w", err)
-	}
-	if len(prods) == 0 {
-		return nil, nil
-	}
-	ids := make([]uint, len(prods))
-	for i, p := range prods {
-		ids[i] = p.ID
-	}
 	now := s.now()
-	mine := db.Model(&Product{}).Select("id").Where("team_id IN ?", teams)
+	mine := db.Model(&Product{}).Select("id").Where("team_id IN ? AND status <> ?", teams, StatusRetired)
+	if err := db.Model(&Product{}).Where("team_id IN ? AND status <> ?", teams, StatusRetired).Count(&tot.Products).Error; err != nil {
+		return nil, tot, fmt.Errorf("count my products: %w", err)
+	}
 	counts := func(q *gorm.DB) (map[uint]int64, error) {
 		var rows []struct {
 			ProductID uint
@@ -1225,7 +1210,7 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 	}
 	err = db.Model(&Incident{}).Select("product_id, kind").Where("resolved_at IS NULL AND product_id IN (?)", mine).Scan(&open).Error
 	if err != nil {
-		return nil, err
+		return nil, tot, err
 	}
 	late, failing := map[uint]int64{}, map[uint]int64{}
 	for _, i := range open {
@@ -1237,17 +1222,82 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 	}
 	pending, err := counts(db.Model(&AccessRequest{}).Where("status = ?", RequestPending))
 	if err != nil {
-		return nil, err
+		return nil, tot, err
 	}
 	expiring, err := counts(db.Model(&Grant{}).Where("status = ? AND expires_at > ? AND expires_at <= ?", GrantActive, now, now.Add(ExpiringWithin)))
 	if err != nil {
-		return nil, err
+		return nil, tot, err
+	}
+	attention := map[uint]int{}
+	for _, m := range []struct {
+		counts map[uint]int64
+		weight int
+		total  *int64
+	}{{late, 8, &tot.Late}, {failing, 4, &tot.Failing}, {pending, 2, &tot.Pending}, {expiring, 1, &tot.Expiring}} {
+		for id, n := range m.counts {
+			attention[id] += m.weight
+			if m.weight == 8 {
+				*m.total++ // late products, not late ports
+			} else {
+				*m.total += n
+			}
+		}
+	}
+
+	q := db.Table("products p").Joins("JOIN domains d ON d.id = p.domain_id").Joins("JOIN teams t ON t.id = p.team_id").
+		Joins("LEFT JOIN product_health h ON h.product_id = p.id").
+		Select(`p.id, d.slug AS domain_slug, p.slug, p.name, t.name AS team_name, p.status, p.team_id, p.classification,
+			p.freshness_hours, p.published_at, h.product_id IS NOT NULL AS scored, h.score, h.check_rate, h.on_time_rate`)
+	if limit > 0 {
+		// Those that need their owners, then the first by name: a team of
+		// thousands of products is not read whole for one page.
+		picked := slices.Collect(maps.Keys(attention))
+		slices.SortFunc(picked, func(a, b uint) int {
+			if attention[a] != attention[b] {
+				return attention[b] - attention[a]
+			}
+			return int(a) - int(b)
+		})
+		picked = picked[:min(len(picked), limit)]
+		var first []uint
+		if err := mine.Session(&gorm.Session{}).Order("name, id").Limit(limit).Pluck("id", &first).Error; err != nil {
+			return nil, tot, fmt.Errorf("read my products: %w", err)
+		}
+		for _, id := range first {
+			if len(picked) < limit && attention[id] == 0 {
+				picked = append(picked, id)
+			}
+		}
+		q = q.Where("p.id IN ?", append(picked, 0))
+	} else {
+		q = q.Where("p.team_id IN ? AND p.status <> ?", teams, StatusRetired)
+	}
+	var prods []struct {
+		ProductRef
+		TeamID         uint
+		Classification string
+		FreshnessHours int
+		PublishedAt    *time.Time
+		Scored         bool // has a health row
+		Score          *int
+		CheckRate      *float64
+		OnTimeRate     *float64
+	}
+	if err := q.Order("p.name, p.id").Scan(&prods).Error; err != nil {
+		return nil, tot, fmt.Errorf("read my products: %w", err)
+	}
+	if len(prods) == 0 {
+		return nil, tot, nil
+	}
+	ids := make([]uint, len(prods))
+	for i, p := range prods {
+		ids[i] = p.ID
 	}
 	// The newest run of each product: its pipelines first, then each
-	// pipeline's newest run through the pipeline_id index.
+	// pipeline's newest run through the (pipeline_id, id) index.
 	var pls []struct{ ID, ProductID uint }
-	if err := db.Model(&Pipeline{}).Select("id, product_id").Where("product_id IN (?)", mine).Scan(&pls).Error; err != nil {
-		return nil, fmt.Errorf("read my pipelines: %w", err)
+	if err := db.Model(&Pipeline{}).Select("id, product_id").Where("product_id IN ?", ids).Scan(&pls).Error; err != nil {
+		return nil, tot, fmt.Errorf("read my pipelines: %w", err)
 	}
 	productOf := map[uint]uint{}
 	for _, pl := range pls {
@@ -1259,10 +1309,10 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 		err = db.Model(&Run{}).Where("pipeline_id IN ?", slices.Collect(maps.Keys(productOf))).Group("pipeline_id").
 			Pluck("MAX(id)", &newest).Error
 		if err != nil {
-			return nil, fmt.Errorf("read last runs: %w", err)
+			return nil, tot, fmt.Errorf("read last runs: %w", err)
 		}
 		if err := db.Omit("log").Where("id IN ?", append(newest, 0)).Find(&lastRuns).Error; err != nil {
-			return nil, fmt.Errorf("read last runs: %w", err)
+			return nil, tot, fmt.Errorf("read last runs: %w", err)
 		}
 	}
 	lastOf := map[uint]*Run{}
@@ -1293,7 +1343,7 @@ func (s *Store) MyProducts(ctx context.Context, u *User) ([]MyProduct, error) {
 		}
 		out[i] = m
 	}
-	return out, nil
+	return out, tot, nil
 }
 
 // ProductStats is a product's own health and use over a range of days,

@@ -167,12 +167,20 @@ func TestQualityAndUsageDashboards(t *testing.T) {
 			t.Errorf("usage per domain %+v", u.Scopes)
 		}
 
-		mine, err := f.s.MyProducts(f.ctx, f.owner)
+		mine, tot, err := f.s.MyProducts(f.ctx, f.owner, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(mine) != 4 {
-			t.Fatalf("my products: %+v", mine)
+		if len(mine) != 4 || tot.Products != 4 || tot.Late != 1 || tot.Pending != 1 || tot.Failing != 0 {
+			t.Fatalf("my products: %+v, totals %+v", mine, tot)
+		}
+		// With a limit, those that need the owner come first: late, then waiting.
+		two, tot2, err := f.s.MyProducts(f.ctx, f.owner, 2)
+		if err != nil || len(two) != 2 || tot2 != tot {
+			t.Fatalf("two of my products: %+v, %+v, %v", two, tot2, err)
+		}
+		if slugs := []string{two[0].Slug, two[1].Slug}; !slices.Contains(slugs, "internal-orders") || !slices.Contains(slugs, "restricted-orders") {
+			t.Errorf("the two that need the owner: %v", slugs)
 		}
 		for _, m := range mine {
 			switch m.Slug {
@@ -186,7 +194,7 @@ func TestQualityAndUsageDashboards(t *testing.T) {
 				}
 			}
 		}
-		if other, err := f.s.MyProducts(f.ctx, f.analyst); err != nil || len(other) != 0 {
+		if other, _, err := f.s.MyProducts(f.ctx, f.analyst, 10); err != nil || len(other) != 0 {
 			t.Errorf("the analyst's products: %+v, %v", other, err)
 		}
 

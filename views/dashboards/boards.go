@@ -493,12 +493,12 @@ func Platform(d *models.PlatformDash, f Filter, now time.Time) PageData {
 }
 
 // Mine is an owner's overview of their products.
-func Mine(rows []models.MyProduct, now time.Time) PageData {
-	var late, failing, pending, expiring int64
+func Mine(rows []models.MyProduct, tot models.MyTotals, now time.Time) PageData {
 	// What needs the owner first: late, failing, waiting, ending; then by name.
 	rows = slices.Clone(rows)
 	slices.SortStableFunc(rows, func(a, b models.MyProduct) int { return attentionOf(b) - attentionOf(a) })
-	t := Table{ID: "mine", Title: "My products", Hint: "Everything your teams own, what needs you first.", Show: 100,
+	t := Table{ID: "mine", Title: "My products", Hint: "Everything your teams own, what needs you first.",
+		More: tot.Products - int64(len(rows)), MoreNote: "they need nothing from you now, and the export has them all.",
 		Head:  []string{"Product", "Status", "Score", "Freshness", "Last run", "Failing checks", "Requests", "Grants ending"},
 		Nums:  []bool{false, false, true, false, false, true, true, true},
 		Empty: "You are not in a team that owns products. An admin can add you to a team; meanwhile, browse the marketplace."}
@@ -506,7 +506,6 @@ func Mine(rows []models.MyProduct, now time.Time) PageData {
 		fresh := muted("no SLA")
 		switch {
 		case m.Late:
-			late++
 			fresh = badge("late", "danger")
 		case m.PublishedAt == nil:
 			fresh = muted("never published")
@@ -527,18 +526,15 @@ func Mine(rows []models.MyProduct, now time.Time) PageData {
 		if m.Health != nil {
 			score = m.Health.Score
 		}
-		failing += m.FailingChecks
-		pending += m.PendingRequests
-		expiring += m.ExpiringGrants
 		t.Rows = append(t.Rows, []Cell{product(m.ProductRef), badge(m.Status, statusTone(m.Status)), scoreCell(score), fresh, run,
 			attention(m.FailingChecks, m.Path()+"#pipelines", "danger"), attention(m.PendingRequests, "/inbox", "info"),
 			attention(m.ExpiringGrants, m.Path()+"#access", "warning")})
 	}
 	return PageData{Stats: []Stat{
-		{Label: "Products", Value: components.Number(int64(len(rows))), Hint: "owned by your teams"},
-		{Label: "Late", Value: components.Number(late), Hint: "past their SLA now", Tone: toneIf(late > 0, "danger")},
-		{Label: "Failing checks", Value: components.Number(failing), Hint: "open check incidents", Tone: toneIf(failing > 0, "danger")},
-		{Label: "Waiting for you", Value: components.Number(pending), Hint: components.Count(expiring, "grant ends", "grants end") + " within 14 days", Tone: toneIf(pending > 0, "info")},
+		{Label: "Products", Value: components.Number(tot.Products), Hint: "owned by your teams"},
+		{Label: "Late", Value: components.Number(tot.Late), Hint: "past their SLA now", Tone: toneIf(tot.Late > 0, "danger")},
+		{Label: "Failing checks", Value: components.Number(tot.Failing), Hint: "open check incidents", Tone: toneIf(tot.Failing > 0, "danger")},
+		{Label: "Waiting for you", Value: components.Number(tot.Pending), Hint: components.Count(tot.Expiring, "grant ends", "grants end") + " within 14 days", Tone: toneIf(tot.Pending > 0, "info")},
 	}, Tables: []Table{t}}
 }
 

@@ -57,19 +57,9 @@ type Table struct {
 	Empty string // what the empty table says, and what to do
 	More  int64  // rows not shown (the page shows the first ones)
 	Half  bool   // laid out beside another half table
-	Show  int    // rows shown on the page when more (0: all); the export has all
+	// MoreNote follows "and N more"; "" says the export has the rows shown.
+	MoreNote string
 }
-
-// Shown is the rows the page shows.
-func (t Table) Shown() [][]Cell {
-	if t.Show > 0 && len(t.Rows) > t.Show {
-		return t.Rows[:t.Show]
-	}
-	return t.Rows
-}
-
-// Hidden is how many rows the page leaves to the export.
-func (t Table) Hidden() int { return len(t.Rows) - len(t.Shown()) }
 
 // Filter is the filter bar: choices and what is chosen.
 type Filter struct {
