@@ -535,8 +535,8 @@ func (s *Store) pipelineProducts(ctx context.Context, m map[uint]uint) error {
 // changedProducts are the products with runs, query reads or downloads
 // since from, or a freshness incident open or resolved since.
 func (s *Store) changedProducts(ctx context.Context, from time.Time) ([]uint, error) {
-	set := map[uint]bool{}
-	for _, q := range []*gorm.DB{
+	ids, err := unionIDs(
+
 		// Not DISTINCT: the planner would walk a product index to dedupe
 		// instead of the time index; the rows since from are few.
 		s.db(ctx).Model(&Pipeline{}).Where("id IN (?)", s.db(ctx).Model(&Run{}).Where("finished_at >= ?", from).Select("pipeline_id")).
@@ -544,21 +544,26 @@ func (s *Store) changedProducts(ctx context.Context, from time.Time) ([]uint, er
 		s.db(ctx).Table("query_reads").Where("read_at >= ?", from).Select("product_id"),
 		s.db(ctx).Table("downloads").Where("at >= ?", from).Select("product_id"),
 		s.db(ctx).Table("incidents").Where("kind = ? AND (resolved_at IS NULL OR resolved_at >= ?)", IncidentFreshness, from).Select("product_id"),
-	} {
+	)
+	if err != nil {
+		return nil, fmt.Errorf("find changed products: %w", err)
+	}
+	return ids, nil
+}
+
+// unionIDs runs queries of one id column each and returns their ids,
+// sorted, each once.
+func unionIDs(queries ...*gorm.DB) ([]uint, error) {
+	var out []uint
+	for _, q := range queries {
 		var ids []uint
 		if err := q.Scan(&ids).Error; err != nil {
-			return nil, fmt.Errorf("find changed products: %w", err)
+			return nil, err
 		}
-		for _, id := range ids {
-			set[id] = true
-		}
-	}
-	out := make([]uint, 0, len(set))
-	for id := range set {
-		out = append(out, id)
+		out = append(out, ids...)
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
 }
 
 // batchRows is how many rows of cols columns one INSERT should carry:
@@ -816,25 +821,14 @@ func rewriteWindows[T any](ctx context.Context, s *Store, now time.Time, ids []u
 
 // changedUsers are the people who queried or downloaded since from.
 func (s *Store) changedUsers(ctx context.Context, from time.Time) ([]uint, error) {
-	set := map[uint]bool{}
-	for _, q := range []*gorm.DB{
+	ids, err := unionIDs(
 		s.db(ctx).Table("query_reads").Where("read_at >= ?", from).Select("user_id"),
 		s.db(ctx).Table("downloads").Where("at >= ?", from).Select("user_id"),
-	} {
-		var ids []uint
-		if err := q.Scan(&ids).Error; err != nil {
-			return nil, fmt.Errorf("find changed users: %w", err)
-		}
-		for _, id := range ids {
-			set[id] = true
-		}
+	)
+	if err != nil {
+		return nil, fmt.Errorf("find changed users: %w", err)
 	}
-	out := make([]uint, 0, len(set))
-	for id := range set {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out, nil
+	return ids, nil
 }
 
 // stampTime is the newest change a products stamp saw; zero for none.
