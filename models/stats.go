@@ -536,7 +536,6 @@ func (s *Store) pipelineProducts(ctx context.Context, m map[uint]uint) error {
 // since from, or a freshness incident open or resolved since.
 func (s *Store) changedProducts(ctx context.Context, from time.Time) ([]uint, error) {
 	ids, err := unionIDs(
-
 		// Not DISTINCT: the planner would walk a product index to dedupe
 		// instead of the time index; the rows since from are few.
 		s.db(ctx).Model(&Pipeline{}).Where("id IN (?)", s.db(ctx).Model(&Run{}).Where("finished_at >= ?", from).Select("pipeline_id")).
