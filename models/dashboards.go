@@ -1173,7 +1173,8 @@ type MyTotals struct {
 // their owners watch: freshness, the last run, failing checks, requests
 // waiting and grants ending soon. With a limit, it lists that many: those
 // that need their owners first (late, failing, waiting, ending), then by
-// name; the totals are always over all of them.
+// name, and lists them in that order; the totals are always over all of
+// them.
 func (s *Store) MyProducts(ctx context.Context, u *User, limit int) ([]MyProduct, MyTotals, error) {
 	var tot MyTotals
 	roles, err := s.TeamRolesOf(ctx, u.ID)
@@ -1343,6 +1344,8 @@ func (s *Store) MyProducts(ctx context.Context, u *User, limit int) ([]MyProduct
 		}
 		out[i] = m
 	}
+	// What needs the owners first, then by name (the order read).
+	slices.SortStableFunc(out, func(a, b MyProduct) int { return attention[b.ID] - attention[a.ID] })
 	return out, tot, nil
 }
 

@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -79,4 +80,29 @@ func Number(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// Percent shows a share 0..1 as "97.5%", or "–" for -1 (nothing to measure).
+func Percent(r float64) string {
+	if r < 0 || math.IsNaN(r) {
+		return "–"
+	}
+	p := r * 100
+	if p == 100 || p == math.Trunc(p) {
+		return strconv.Itoa(int(p)) + "%"
+	}
+	return strconv.FormatFloat(math.Floor(p*10)/10, 'f', 1, 64) + "%"
+}
+
+// ScoreTone is the badge tone of a quality score.
+func ScoreTone(score int) string {
+	switch {
+	case score >= 90:
+		return "success"
+	case score >= 70:
+		return "info"
+	case score >= 50:
+		return "warning"
+	}
+	return "danger"
 }

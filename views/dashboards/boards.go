@@ -2,7 +2,6 @@ package dashboards
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,11 +257,11 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 	ok := rangeSum(d.Days, func(s models.DayStat) int { return s.RunsOK })
 	onTime := d.RangeOnTime(now)
 	p := PageData{Filter: f, Stats: []Stat{
-		{Label: "Checks passed", Value: Percent(ratio(passed, checks)), Hint: components.Number(int64(checks)) + " check results", Tone: rateTone(ratio(passed, checks)),
+		{Label: "Checks passed", Value: components.Percent(ratio(passed, checks)), Hint: components.Number(int64(checks)) + " check results", Tone: rateTone(ratio(passed, checks)),
 			Trend: series(d.Days, func(s models.DayStat) float64 { return pct(s.CheckRate()) })},
-		{Label: "On time", Value: Percent(onTime), Hint: components.Count(d.SLAProducts, "product", "products") + " with an SLA", Tone: rateTone(onTime),
+		{Label: "On time", Value: components.Percent(onTime), Hint: components.Count(d.SLAProducts, "product", "products") + " with an SLA", Tone: rateTone(onTime),
 			Trend: series(d.Days, func(s models.DayStat) float64 { return pct(d.OnTimeRate(s, now)) })},
-		{Label: "Runs succeeded", Value: Percent(ratio(ok, runs)), Hint: components.Number(int64(runs)) + " runs", Tone: rateTone(ratio(ok, runs)),
+		{Label: "Runs succeeded", Value: components.Percent(ratio(ok, runs)), Hint: components.Number(int64(runs)) + " runs", Tone: rateTone(ratio(ok, runs)),
 			Trend: series(d.Days, func(s models.DayStat) float64 { return pct(s.RunRate()) })},
 		{Label: "Open incidents", Value: components.Number(d.OpenIncidents), Hint: "failing checks and late data", Tone: toneIf(d.OpenIncidents > 0, "danger")},
 	}}
@@ -335,7 +334,7 @@ func Quality(d *models.QualityDash, f Filter, now time.Time) PageData {
 		score := muted("not scored")
 		if s.Scored > 0 {
 			v := int(math.Round(s.AvgScore))
-			score = Cell{Text: strconv.Itoa(v), Tone: ScoreTone(v), Num: true}
+			score = Cell{Text: strconv.Itoa(v), Tone: components.ScoreTone(v), Num: true}
 		}
 		scopes.Rows = append(scopes.Rows, []Cell{link(s.Name, s.Path), percentCell(s.CheckRate()), percentCell(s.OnTimeRate(f.Range, now)),
 			percentCell(s.RunRate()), num(s.OpenIncidents), score})
@@ -494,9 +493,6 @@ func Platform(d *models.PlatformDash, f Filter, now time.Time) PageData {
 
 // Mine is an owner's overview of their products.
 func Mine(rows []models.MyProduct, tot models.MyTotals, now time.Time) PageData {
-	// What needs the owner first: late, failing, waiting, ending; then by name.
-	rows = slices.Clone(rows)
-	slices.SortStableFunc(rows, func(a, b models.MyProduct) int { return attentionOf(b) - attentionOf(a) })
 	t := Table{ID: "mine", Title: "My products", Hint: "Everything your teams own, what needs you first.",
 		More: tot.Products - int64(len(rows)), MoreNote: "they need nothing from you now, and the export has them all.",
 		Head:  []string{"Product", "Status", "Score", "Freshness", "Last run", "Failing checks", "Requests", "Grants ending"},
@@ -536,24 +532,6 @@ func Mine(rows []models.MyProduct, tot models.MyTotals, now time.Time) PageData 
 		{Label: "Failing checks", Value: components.Number(tot.Failing), Hint: "open check incidents", Tone: toneIf(tot.Failing > 0, "danger")},
 		{Label: "Waiting for you", Value: components.Number(tot.Pending), Hint: components.Count(tot.Expiring, "grant ends", "grants end") + " within 14 days", Tone: toneIf(tot.Pending > 0, "info")},
 	}, Tables: []Table{t}}
-}
-
-// attentionOf ranks a product by what it asks of its owners.
-func attentionOf(m models.MyProduct) int {
-	n := 0
-	if m.Late {
-		n += 8
-	}
-	if m.FailingChecks > 0 {
-		n += 4
-	}
-	if m.PendingRequests > 0 {
-		n += 2
-	}
-	if m.ExpiringGrants > 0 {
-		n++
-	}
-	return n
 }
 
 func attention(n int64, href, tone string) Cell {

@@ -5,7 +5,6 @@ package dashboards
 
 import (
 	"fmt"
-	"math"
 	"net/url"
 	"strconv"
 
@@ -117,20 +116,8 @@ func badge(s, tone string) Cell        { return Cell{Text: s, Tone: tone} }
 func muted(s string) Cell              { return Cell{Text: s, Muted: true} }
 func product(r models.ProductRef) Cell { return link(r.Name, r.Path()) }
 
-// Percent shows a share 0..1 as "97.5%", or "–" for -1 (nothing to measure).
-func Percent(r float64) string {
-	if r < 0 || math.IsNaN(r) {
-		return "–"
-	}
-	p := r * 100
-	if p == 100 || p == math.Trunc(p) {
-		return strconv.Itoa(int(p)) + "%"
-	}
-	return strconv.FormatFloat(math.Floor(p*10)/10, 'f', 1, 64) + "%"
-}
-
 func percentCell(r float64) Cell {
-	c := Cell{Text: Percent(r), Num: true}
+	c := Cell{Text: components.Percent(r), Num: true}
 	if r >= 0 {
 		c.Raw = strconv.FormatFloat(r, 'f', 4, 64)
 	}
@@ -145,24 +132,11 @@ func percentCell(r float64) Cell {
 	return c
 }
 
-// ScoreTone is the badge tone of a quality score.
-func ScoreTone(score int) string {
-	switch {
-	case score >= 90:
-		return "success"
-	case score >= 70:
-		return "info"
-	case score >= 50:
-		return "warning"
-	}
-	return "danger"
-}
-
 func scoreCell(score *int) Cell {
 	if score == nil {
 		return muted("not scored")
 	}
-	return Cell{Text: strconv.Itoa(*score), Tone: ScoreTone(*score), Num: true}
+	return Cell{Text: strconv.Itoa(*score), Tone: components.ScoreTone(*score), Num: true}
 }
 
 // Duration shows milliseconds as "850 ms", "12.4 s" or "3 min 5 s".
