@@ -220,7 +220,9 @@ func TestKilledServerLosesNoRun(t *testing.T) {
 	}
 	s.api(token, "GET", "/api/v1/products/shop/orders/ports/daily/download?format=csv", "", nil, http.StatusOK, nil)
 
-	done := s.waitRun(token, slow.ID, func(r runJSON) bool { return r.Status != "running" && r.Status != "queued" }, 120*time.Second)
+	// Recovery takes 30 s of silence; should the kill also have caught the
+	// schedule tick mid-way, River rescues that tick at its 2-minute timeout.
+	done := s.waitRun(token, slow.ID, func(r runJSON) bool { return r.Status != "running" && r.Status != "queued" }, 240*time.Second)
 	if done.Status != "succeeded" || done.Attempt < 2 || !strings.Contains(done.Log, "The worker running this attempt stopped") {
 		t.Fatalf("after the restart: %s attempt %d %q\n%s", done.Status, done.Attempt, done.Error, done.Log)
 	}

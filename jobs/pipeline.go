@@ -65,7 +65,9 @@ type pipelineWorker struct {
 
 // Timeout: the sandbox enforces each pipeline's own limit; this only
 // bounds a worker that hangs outside it.
-func (w *pipelineWorker) Timeout(*river.Job[PipelineRunArgs]) time.Duration { return 7 * time.Hour }
+func (w *pipelineWorker) Timeout(*river.Job[PipelineRunArgs]) time.Duration {
+	return models.MaxPipelineTimeout*time.Second + time.Hour
+}
 
 // NextRetry backs off 10 s, 40 s, 90 s: a crash is usually memory pressure
 // that passes.
@@ -436,7 +438,9 @@ type scheduleWorker struct {
 	enqueue func(ctx context.Context, runID uint) error
 }
 
-func (w *scheduleWorker) Timeout(*river.Job[ScheduleArgs]) time.Duration { return 5 * time.Minute }
+// Timeout: a tick takes seconds (the lake's janitor walks the folders);
+// one killed with its server blocks the next until then.
+func (w *scheduleWorker) Timeout(*river.Job[ScheduleArgs]) time.Duration { return 2 * time.Minute }
 
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	started, err := w.recover(ctx)

@@ -262,3 +262,62 @@ func TestCancelStopsARunningQuery(t *testing.T) {
 		}
 	})
 }
+
+// TestKilledTickDoesNotBlockRecovery: a server killed while its schedule
+// tick ran leaves that tick "running" in River's table, and ticks are
+// unique while one runs. The next server must still take back the killed
+// server's run within its first minute, not after River's rescuer gives up
+// on the tick at its default horizon.
+func TestKilledTickDoesNotBlockRecovery(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		c := newLakeCompany(t, db, "order_id,amount\nA1,10\n")
+		first, err := Start(c.ctx, c.store, Config{BaseURL: baseURL, fast: true, Lake: c.lake, Sandbox: c.sandbox})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, cancel := first.client.Subscribe(river.EventKindJobCompleted)
+		for ev := range events {
+			if ev.Job.Kind == (ScheduleArgs{}).Kind() {
+				break
+			}
+		}
+		cancel()
+		if err := first.Stop(c.ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		// What the kill left: the run its worker was running, silent for a
+		// minute, and the tick that was running three minutes ago.
+		run, err := c.store.EnqueueRun(c.ctx, c.owner, c.pipeline, models.RunRequest{Trigger: models.TriggerManual})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := c.store.StartRun(c.ctx, run.ID); err != nil || !ok {
+			t.Fatalf("start run: %v %v", ok, err)
+		}
+		c.clock.Add(time.Minute)
+		ago := "datetime('now', 'subsec', '-3 minutes')"
+		if models.Dialect(db) == "postgres" {
+			ago = "now() - interval '3 minutes'"
+		}
+		res := db.Exec("UPDATE river_job SET state = 'running', finalized_at = NULL, attempted_at = "+ago+
+			" WHERE id = (SELECT max(id) FROM river_job WHERE kind = ?)", (ScheduleArgs{}).Kind())
+		if res.Error != nil || res.RowsAffected != 1 {
+			t.Fatalf("make the tick look killed: %v (%d rows)", res.Error, res.RowsAffected)
+		}
+
+		c.startWithLake(t)
+		for started := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+			got, err := c.store.RunByID(c.ctx, run.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(got.Log, "The worker running this attempt stopped") {
+				break
+			}
+			if time.Since(started) > time.Minute {
+				t.Fatalf("the killed run is still %s after a minute: the dead tick blocks the schedule\n%s", got.Status, got.Log)
+			}
+		}
+	})
+}

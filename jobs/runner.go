@@ -99,8 +99,11 @@ func Start(ctx context.Context, store *models.Store, cfg Config) (*Runner, error
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		// A job whose process died stays "running", and blocks the next
-		// of its kind (they are unique while running), until rescued.
-		RescueStuckJobsAfter: 15 * time.Minute,
+		// of its kind (ticks are unique while running), until rescued: a
+		// minute after it started, or its worker's Timeout when longer
+		// (River's rescuer honours those). A killed server's schedule
+		// tick must not stop the next from taking back its runs for long.
+		RescueStuckJobsAfter: time.Minute,
 		// serve's shutdown waits this long for running jobs, then cancels them.
 		SoftStopTimeout: 10 * time.Second,
 	}

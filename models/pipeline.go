@@ -208,6 +208,7 @@ type PipelineSpec struct {
 // Defaults of a pipeline.
 const (
 	DefaultPipelineTimeout = 600 // seconds
+	MaxPipelineTimeout     = 6 * 3600
 	DefaultPipelineMemory  = 1024
 	DefaultRetention       = 10
 )
@@ -262,7 +263,7 @@ func (in *PipelineSpec) validate(tx *gorm.DB, p *Product) (map[int]*Product, err
 	default:
 		v.Add("schedule", "Choose manual, cron or upstream.")
 	}
-	if in.TimeoutSeconds < 10 || in.TimeoutSeconds > 6*3600 {
+	if in.TimeoutSeconds < 10 || in.TimeoutSeconds > MaxPipelineTimeout {
 		v.Add("timeout_seconds", "The timeout must be between 10 seconds and 6 hours.")
 	}
 	if in.MemoryMB < 64 || in.MemoryMB > 64*1024 {
