@@ -194,7 +194,7 @@ func (s *Server) runQuery(c echo.Context, job queryJob) (*queryOutcome, error) {
 	}
 	start := time.Now()
 	if err == nil && job.Export == "" {
-		out.Result, err = s.Opts.Sandbox.Query(runCtx, inputs, plan.SQL, limits)
+		out.Result, err = s.Opts.Sandbox.QueryAs(runCtx, fmt.Sprintf("user:%d", u.ID), inputs, plan.SQL, limits)
 	} else if err == nil {
 		if out.Dir, err = s.Lake.StagingDir("export-" + models.NewSecret(8)); err == nil {
 			out.File = filepath.Join(out.Dir, "result."+job.Export)

@@ -2,19 +2,32 @@ package lake
 
 // The sandbox runs user SQL (pipelines, checks, federated queries) in a
 // child process: the same binary re-executed with "__sandbox" (see
-// SandboxMain), one job per child, children started ahead of time and kept
-// warm in a small pool. The child configures and locks its DuckDB before
-// it reads a byte of user SQL; the parent kills it on timeout or cancel,
-// so a crash, an out-of-memory or a runaway query costs that job only.
+// SandboxMain), children started ahead of time and kept warm in a small
+// pool. The child configures and locks its DuckDB before it reads a byte
+// of user SQL; the parent kills it on timeout or cancel, so a crash, an
+// out-of-memory or a runaway query costs that job only.
 //
-// The protocol: the parent writes one JSON job on the child's stdin and
-// closes it; the child writes one JSON answer on file descriptor 3 and
-// exits. The child's stdout and stderr (DuckDB can print there, e.g. a
+// A child serves one job, except the queries of one person (QueryAs): a
+// child that answered one stays, idle, for that person's next query over
+// the same inputs and limits, which then skips starting a process and
+// configuring DuckDB (most of a small query's time). It never serves
+// anyone else, nor other inputs: its DuckDB stays locked to the files it
+// was configured for.
+//
+// The protocol: the parent writes a job frame on the child's stdin (an
+// 8-byte big-endian length, then the job's JSON); the child writes one
+// byte once it has the job, then an answer frame, on file descriptor 3.
+// The child exits after its answer unless the job says Keep, and at the
+// end of stdin. Its stdout and stderr (DuckDB can print there, e.g. a
 // profiler someone switched on) are kept, the last 64 KiB, for the logs.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +37,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,8 +119,10 @@ func (e *CrashError) Error() string {
 type SandboxConfig struct {
 	Command    func() *exec.Cmd // how to start a child; default: os.Executable() with arg "__sandbox"
 	Pool       int              // warm children kept ready (default 2)
-	ScratchDir string           // where each job gets its temp dir (Lake.SandboxScratchDir; default os.TempDir()/plaza-sandbox)
+	ScratchDir string           // where each child gets its temp dir (Lake.SandboxScratchDir; default os.TempDir()/plaza-sandbox)
 	Parallel   int              // jobs running at once (default 4); more wait their turn
+	Idle       int              // children kept after a person's query for their next one (default 32; -1 keeps none)
+	IdleFor    time.Duration    // how long such a child waits (default 2 minutes)
 }
 
 // Sandbox runs user SQL in child processes. It is safe for concurrent use.
@@ -115,10 +131,19 @@ type Sandbox struct {
 	warm  chan *child
 	slots chan struct{}
 
-	mu     sync.Mutex
-	closed bool
-	live   map[*child]struct{}
-	refill sync.WaitGroup
+	mu      sync.Mutex
+	closed  bool
+	live    map[*child]struct{}
+	idle    []*idleChild // children waiting for their person's next query, oldest first
+	refill  sync.WaitGroup
+	started atomic.Int64 // children started, for tests
+}
+
+// idleChild is a child kept for the next query with the same key.
+type idleChild struct {
+	c     *child
+	key   string
+	timer *time.Timer
 }
 
 // Defaults of Limits and SandboxConfig.
@@ -153,6 +178,12 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	if cfg.ScratchDir == "" {
 		cfg.ScratchDir = filepath.Join(os.TempDir(), "plaza-sandbox")
 	}
+	if cfg.Idle == 0 {
+		cfg.Idle = 32
+	}
+	if cfg.IdleFor <= 0 {
+		cfg.IdleFor = 2 * time.Minute
+	}
 	s := &Sandbox{
 		cfg:   cfg,
 		warm:  make(chan *child, cfg.Pool),
@@ -185,6 +216,10 @@ func (s *Sandbox) Close() error {
 	for c := range s.live {
 		children = append(children, c)
 	}
+	for _, ic := range s.idle {
+		ic.timer.Stop()
+	}
+	s.idle = nil
 	s.mu.Unlock()
 	s.refill.Wait()
 	for _, c := range children {
@@ -198,11 +233,22 @@ func (s *Sandbox) Close() error {
 
 // Query runs one SELECT over inputs and returns up to MaxRows rows.
 func (s *Sandbox) Query(ctx context.Context, inputs []Input, sql string, lim Limits) (*Result, error) {
+	return s.QueryAs(ctx, "", inputs, sql, lim)
+}
+
+// QueryAs is Query on behalf of person (a stable id such as "user:42";
+// "" is no one). The child that answers may be kept for person's next
+// query over the same inputs and limits, and only for that.
+func (s *Sandbox) QueryAs(ctx context.Context, person string, inputs []Input, sql string, lim Limits) (*Result, error) {
 	job, err := newJob("query", inputs, sql, "", lim)
 	if err != nil {
 		return nil, err
 	}
-	return s.run(ctx, job)
+	key := ""
+	if person != "" && s.cfg.Idle > 0 {
+		job.Keep, key = true, job.key(person)
+	}
+	return s.run(ctx, job, key)
 }
 
 // Materialize runs one SELECT over inputs and writes its whole result as
@@ -226,7 +272,7 @@ func (s *Sandbox) Materialize(ctx context.Context, inputs []Input, sql string, o
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.run(ctx, job)
+	res, err := s.run(ctx, job, "")
 	if err != nil {
 		os.Remove(out)
 		return nil, err
@@ -252,6 +298,16 @@ type job struct {
 	MaxRows      int           `json:"max_rows"`
 	Timeout      time.Duration `json:"timeout"`
 	AddressSpace uint64        `json:"address_space"` // RLIMIT_AS of the child, bytes
+	Keep         bool          `json:"keep"`          // wait for a next job with the same environment
+}
+
+// key names what a kept child is bound to: the person and everything the
+// child configures from a job but its temp dir (its own).
+func (j *job) key(person string) string {
+	env, _ := json.Marshal(jobEnv{Inputs: j.Inputs, Out: j.Out, Memory: j.Memory, TempSize: j.TempSize,
+		Threads: j.Threads, AddressSpace: j.AddressSpace})
+	sum := sha256.Sum256(env)
+	return person + "\x00" + hex.EncodeToString(sum[:])
 }
 
 // answer is what a child sends back.
@@ -418,39 +474,27 @@ func parseBytes(s string) (int64, error) {
 }
 
 // run sends the job to a child and waits for its answer, the timeout or
-// ctx, whichever comes first.
-func (s *Sandbox) run(ctx context.Context, j *job) (*Result, error) {
+// ctx, whichever comes first. A job with a key goes to a child kept for
+// that key when there is one, and its child is kept afterwards.
+func (s *Sandbox) run(ctx context.Context, j *job, key string) (*Result, error) {
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if err := os.MkdirAll(s.cfg.ScratchDir, 0o750); err != nil {
-		return nil, fmt.Errorf("sandbox scratch: %w", err)
-	}
-	dir, err := os.MkdirTemp(s.cfg.ScratchDir, "job-")
-	if err != nil {
-		return nil, fmt.Errorf("sandbox scratch: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	j.TempDir = dir
-	payload, err := json.Marshal(j)
-	if err != nil {
-		return nil, err
-	}
-
 	timer := time.NewTimer(j.Timeout)
 	defer timer.Stop()
 	start := time.Now()
 	var c *child
 	var got reply
 	for attempt := 0; ; attempt++ {
-		if c, err = s.send(payload); err != nil {
+		var err error
+		if c, err = s.send(j, key); err != nil {
 			return nil, err
 		}
 		select {
-		case got = <-c.reply():
+		case got = <-c.replies: // the zero reply when it died before acking
 		case <-ctx.Done():
 			c.kill()
 			<-c.done
@@ -469,27 +513,28 @@ func (s *Sandbox) run(ctx context.Context, j *job) (*Result, error) {
 		<-c.done
 	}
 	elapsed := time.Since(start)
-	// The answer is in; the child exits right after writing it.
-	select {
-	case <-c.done:
-	case <-time.After(childGrace):
-		c.kill()
-		<-c.done
-	}
 
-	var ans answer
-	if len(got.data) > maxAnswer {
+	if got.tooLarge {
+		s.retire(c, true)
 		return nil, &LimitError{Limit: "output", Message: "The query's answer is too large; select fewer or smaller columns."}
 	}
+	var ans answer
 	dec := json.NewDecoder(bytes.NewReader(got.data))
 	dec.UseNumber()
 	if len(got.data) == 0 || dec.Decode(&ans) != nil {
+		s.retire(c, true)
+		<-c.done
 		output := c.output.String()
 		if strings.Contains(output, "out of memory") || strings.Contains(output, "std::bad_alloc") {
 			// The address-space fence, behind memory_limit, stopped it.
 			return nil, &LimitError{Limit: "memory", Message: "The query needed more memory than the sandbox allows and was stopped."}
 		}
 		return nil, &CrashError{Reason: c.exitReason(), Output: output}
+	}
+	if key != "" && (ans.Error == nil || ans.Error.Kind != "setup") {
+		s.park(key, c)
+	} else {
+		s.retire(c, false)
 	}
 	if e := ans.Error; e != nil {
 		switch e.Kind {
@@ -547,43 +592,87 @@ func fromJSON(v any, typ string) any {
 	return v
 }
 
-// reply is what came back on a child's fd 3: the byte it writes once it
-// has read the whole job, then the answer.
+// reply is an answer frame from a child's fd 3.
 type reply struct {
-	acked bool
-	data  []byte
+	acked    bool   // it took the job (wrote jobAck)
+	tooLarge bool   // the answer was over maxAnswer; not read
+	data     []byte // the answer's JSON; empty when it died before writing it
 }
 
-// reply reads the child's fd 3 to the end in the background.
-func (c *child) reply() <-chan reply {
-	ch := make(chan reply, 1)
-	go func() {
-		defer c.answer.Close()
-		var ack [1]byte
-		if n, _ := io.ReadFull(c.answer, ack[:]); n == 0 || ack[0] != jobAck {
-			ch <- reply{}
+// read turns the child's fd 3 into replies, one per job, until the child
+// closes it (it exits); then replies is closed.
+func (c *child) read() {
+	defer close(c.replies)
+	defer c.answer.Close()
+	r := bufio.NewReader(c.answer)
+	for {
+		if b, err := r.ReadByte(); err != nil || b != jobAck {
 			return
 		}
-		data, _ := io.ReadAll(io.LimitReader(c.answer, maxAnswer+1))
-		ch <- reply{acked: true, data: data}
-	}()
-	return ch
+		data, err := readFrame(r, maxAnswer)
+		if errors.Is(err, errFrameTooLarge) {
+			c.replies <- reply{acked: true, tooLarge: true}
+			return
+		}
+		c.replies <- reply{acked: true, data: data}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // jobAck is the byte a child writes when it has the job.
 const jobAck = '+'
 
-// send hands the job to a warm child, or a fresh one when none is ready
-// or the warm one turns out to be dead.
-func (s *Sandbox) send(payload []byte) (*child, error) {
+// maxJob bounds a job frame (the SQL and the input paths).
+const maxJob = 64 << 20
+
+var errFrameTooLarge = errors.New("frame too large")
+
+// writeFrame writes data's length, 8 bytes big-endian, then data.
+func writeFrame(w io.Writer, data []byte) error {
+	frame := make([]byte, 8, 8+len(data))
+	binary.BigEndian.PutUint64(frame, uint64(len(data)))
+	_, err := w.Write(append(frame, data...))
+	return err
+}
+
+// readFrame reads what writeFrame wrote, refusing frames over max bytes.
+func readFrame(r io.Reader, max int) ([]byte, error) {
+	var size [8]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint64(size[:])
+	if n > uint64(max) {
+		return nil, errFrameTooLarge
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// send hands the job to the child kept for key, else to a warm child, or
+// a fresh one when none is ready or the one taken turns out to be dead.
+func (s *Sandbox) send(j *job, key string) (*child, error) {
 	for attempt := 0; ; attempt++ {
-		c, err := s.take()
+		c := s.unpark(key)
+		if c == nil {
+			var err error
+			if c, err = s.take(); err != nil {
+				return nil, err
+			}
+		}
+		j.TempDir = c.dir
+		payload, err := json.Marshal(j)
 		if err != nil {
+			s.retire(c, true)
 			return nil, err
 		}
-		c.used.Store(true)
-		_, err = c.stdin.Write(payload)
-		if err == nil {
+		err = writeFrame(c.stdin, payload)
+		if err == nil && !j.Keep {
 			err = c.stdin.Close()
 		}
 		if err == nil {
@@ -595,6 +684,85 @@ func (s *Sandbox) send(payload []byte) (*child, error) {
 			return nil, &CrashError{Reason: "it could not take the job: " + err.Error(), Output: c.output.String()}
 		}
 	}
+}
+
+// park keeps c, which answered a job with key, for the next job with the
+// same key, for IdleFor at most. Beyond Idle children the oldest goes.
+func (s *Sandbox) park(key string, c *child) {
+	ic := &idleChild{c: c, key: key}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.retire(c, true)
+		return
+	}
+	ic.timer = time.AfterFunc(s.cfg.IdleFor, func() { s.expire(ic) })
+	s.idle = append(s.idle, ic)
+	var oldest *idleChild
+	if len(s.idle) > s.cfg.Idle {
+		oldest = s.idle[0]
+		s.idle = slices.Delete(s.idle, 0, 1)
+		oldest.timer.Stop()
+	}
+	s.mu.Unlock()
+	if oldest != nil {
+		s.retire(oldest.c, false)
+	}
+}
+
+// unpark takes a live child kept for key, the one used last; nil when
+// there is none.
+func (s *Sandbox) unpark(key string) *child {
+	if key == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.idle) - 1; i >= 0; i-- {
+		ic := s.idle[i]
+		if ic.key != key {
+			continue
+		}
+		s.idle = slices.Delete(s.idle, i, i+1)
+		ic.timer.Stop()
+		select {
+		case <-ic.c.done: // died while it waited
+		default:
+			return ic.c
+		}
+	}
+	return nil
+}
+
+// expire retires a kept child nobody asked for within IdleFor.
+func (s *Sandbox) expire(ic *idleChild) {
+	s.mu.Lock()
+	i := slices.Index(s.idle, ic)
+	if i >= 0 {
+		s.idle = slices.Delete(s.idle, i, i+1)
+	}
+	s.mu.Unlock()
+	if i >= 0 {
+		s.retire(ic.c, false)
+	}
+}
+
+// retire ends a child that has answered: the end of its stdin tells it to
+// exit; one that does not within childGrace, or at once with kill, is
+// killed. Nobody waits for it.
+func (s *Sandbox) retire(c *child, kill bool) {
+	if kill {
+		c.kill()
+		return
+	}
+	c.stdin.Close()
+	go func() {
+		select {
+		case <-c.done:
+		case <-time.After(childGrace):
+			c.kill()
+		}
+	}()
 }
 
 // take returns a warm child, or starts one, and tops the pool up.
@@ -648,14 +816,22 @@ func (s *Sandbox) refillOne() {
 type child struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
-	answer  *os.File    // read end of the child's fd 3; closed by whoever reads it
-	used    atomic.Bool // a job was sent: its reader owns answer
+	answer  *os.File   // read end of the child's fd 3, read by read()
+	replies chan reply // read's output
+	dir     string     // the child's temp dir, removed when it ends
 	output  *tailBuffer
-	done    chan struct{} // closed once the process is reaped
+	done    chan struct{} // closed once the process is reaped and its dir removed
 	waitErr error
 }
 
 func (s *Sandbox) start() (*child, error) {
+	if err := os.MkdirAll(s.cfg.ScratchDir, 0o750); err != nil {
+		return nil, fmt.Errorf("sandbox scratch: %w", err)
+	}
+	dir, err := os.MkdirTemp(s.cfg.ScratchDir, "child-")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox scratch: %w", err)
+	}
 	cmd := s.cfg.Command()
 	if cmd.Env == nil {
 		cmd.Env = []string{} // nothing for getenv to find, no DuckDB or Go variables
@@ -666,23 +842,26 @@ func (s *Sandbox) start() (*child, error) {
 	setChildAttrs(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	out := &tailBuffer{max: outputTail}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.WaitDelay = time.Second
-	c := &child{cmd: cmd, stdin: stdin, answer: r, output: out, done: make(chan struct{})}
+	c := &child{cmd: cmd, stdin: stdin, answer: r, replies: make(chan reply, 1), dir: dir, output: out, done: make(chan struct{})}
 
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		r.Close()
 		w.Close()
+		os.RemoveAll(dir)
 		return nil, errors.New("sandbox is closed")
 	}
 	err = cmd.Start()
@@ -693,13 +872,14 @@ func (s *Sandbox) start() (*child, error) {
 	w.Close()
 	if err != nil {
 		r.Close()
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start sandbox process: %w", err)
 	}
+	s.started.Add(1)
+	go c.read()
 	go func() {
 		c.waitErr = cmd.Wait()
-		if !c.used.Load() {
-			r.Close() // never got a job; had it, the reader drains and closes
-		}
+		os.RemoveAll(c.dir)
 		s.mu.Lock()
 		delete(s.live, c)
 		s.mu.Unlock()

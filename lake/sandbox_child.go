@@ -1,6 +1,8 @@
 package lake
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -18,9 +20,12 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
-// SandboxMain is the child: it opens DuckDB, waits for one job on stdin,
-// configures and locks DuckDB, runs the job, writes the answer on file
-// descriptor 3 and exits. Only a Sandbox starts it ("plaza __sandbox").
+// SandboxMain is the child: it opens DuckDB, waits for a job on stdin,
+// configures and locks DuckDB, runs the job and writes the answer on file
+// descriptor 3. A job marked Keep leaves the child waiting for the next
+// job of the same person over the same inputs and limits, which runs on
+// the DuckDB already configured; otherwise, or at the end of stdin, it
+// exits. Only a Sandbox starts it ("plaza __sandbox").
 func SandboxMain() {
 	os.Exit(childMain(os.Stdin, os.NewFile(3, "answer")))
 }
@@ -38,31 +43,92 @@ func childMain(stdin io.Reader, out *os.File) int {
 	// Open DuckDB while warm: nothing of the job's has been read yet.
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
-		return writeAnswer(out, setupFailure(err))
+		fmt.Fprintln(os.Stderr, "plaza __sandbox: open DuckDB:", err)
+		return 2
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return writeAnswer(out, setupFailure(err))
+		fmt.Fprintln(os.Stderr, "plaza __sandbox: open DuckDB:", err)
+		return 2
 	}
 
-	data, err := io.ReadAll(io.LimitReader(stdin, 64<<20))
-	if err != nil || len(data) == 0 {
-		return 0 // the pool closed without a job for us
+	in := bufio.NewReader(stdin)
+	w := &childState{conn: conn}
+	for {
+		data, err := readFrame(in, maxJob)
+		if err != nil {
+			return 0 // the pool retired us, or closed without a job for us
+		}
+		// Tell the parent the job is ours: should we die from here on, the
+		// job failed; before this, the parent may give it to another child.
+		if _, err := out.Write([]byte{jobAck}); err != nil {
+			return 3
+		}
+		var j job
+		if err := json.Unmarshal(data, &j); err != nil {
+			writeAnswer(out, setupFailure(fmt.Errorf("read job: %w", err)))
+			return 3
+		}
+		// Should the parent be gone, do not run forever.
+		watchdog := time.AfterFunc(j.Timeout+childGrace, func() { os.Exit(4) })
+		ans := w.run(ctx, &j)
+		watchdog.Stop()
+		if err := writeAnswer(out, ans); err != nil {
+			fmt.Fprintln(os.Stderr, "plaza __sandbox: write answer:", err)
+			return 3
+		}
+		if !j.Keep || w.spent {
+			return 0
+		}
+		// The next query names its own; this one's view goes now.
+		if _, err := conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+queryViewName); err != nil {
+			return 0
+		}
 	}
-	// Tell the parent the job is ours: should we die from here on, the job
-	// failed; before this, the parent may give it to another child.
-	if _, err := out.Write([]byte{jobAck}); err != nil {
-		return 3
+}
+
+// childState is what a child keeps between the jobs it serves.
+type childState struct {
+	conn  *sql.Conn
+	env   []byte // the job's environment (jobEnv) the DuckDB is configured for; nil before the first
+	spent bool   // configured but unusable (its views failed): exit after answering
+}
+
+// jobEnv is what a child configures from a job once: a later job may run
+// on the same DuckDB only when its environment is the same.
+type jobEnv struct {
+	Inputs       []Input
+	Out          string
+	TempDir      string
+	Memory       int64
+	TempSize     int64
+	Threads      int
+	AddressSpace uint64
+}
+
+// run does the job: on a fresh DuckDB it first limits the process and
+// configures and locks DuckDB for the job's environment; a later job must
+// bring the same environment.
+func (w *childState) run(ctx context.Context, j *job) *childAnswer {
+	env, err := json.Marshal(jobEnv{Inputs: j.Inputs, Out: j.Out, TempDir: j.TempDir, Memory: j.Memory,
+		TempSize: j.TempSize, Threads: j.Threads, AddressSpace: j.AddressSpace})
+	if err != nil {
+		return setupFailure(err)
 	}
-	var j job
-	if err := json.Unmarshal(data, &j); err != nil {
-		return writeAnswer(out, setupFailure(fmt.Errorf("read job: %w", err)))
+	switch {
+	case w.env == nil:
+		if ans := setUp(ctx, w.conn, j); ans != nil {
+			w.spent = true
+			return ans
+		}
+		w.env = env
+	case !bytes.Equal(w.env, env):
+		w.spent = true
+		return setupFailure(errors.New("this sandbox child is configured for other inputs or limits"))
 	}
-	// Should the parent be gone, do not run forever.
-	time.AfterFunc(j.Timeout+childGrace, func() { os.Exit(4) })
-	return writeAnswer(out, runJob(ctx, conn, &j))
+	return runJob(ctx, w.conn, j)
 }
 
 // childAnswer is answer as the child writes it: rows already encoded.
@@ -74,21 +140,22 @@ type childAnswer struct {
 	Error     *answerError      `json:"error,omitempty"`
 }
 
-func writeAnswer(out *os.File, a *childAnswer) int {
-	if err := json.NewEncoder(out).Encode(a); err != nil {
-		fmt.Fprintln(os.Stderr, "plaza __sandbox: write answer:", err)
-		return 3
+// writeAnswer writes one answer frame: its length, then its JSON.
+func writeAnswer(out *os.File, a *childAnswer) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return err
 	}
-	out.Close()
-	return 0
+	return writeFrame(out, data)
 }
 
 func setupFailure(err error) *childAnswer {
 	return &childAnswer{Error: &answerError{Kind: "setup", Message: err.Error(), Position: -1}}
 }
 
-// runJob does the job on a DuckDB connection nobody has configured yet.
-func runJob(ctx context.Context, conn *sql.Conn, j *job) *childAnswer {
+// setUp limits the process and configures, locks and fills a DuckDB
+// nobody has configured yet: nil when it is ready for the job's query.
+func setUp(ctx context.Context, conn *sql.Conn, j *job) *childAnswer {
 	if err := limitChild(j.AddressSpace); err != nil {
 		return setupFailure(fmt.Errorf("rlimit: %w", err))
 	}
@@ -102,6 +169,11 @@ func runJob(ctx context.Context, conn *sql.Conn, j *job) *childAnswer {
 	if err := createViews(ctx, conn, j.Inputs); err != nil {
 		return failure(err, -1, j)
 	}
+	return nil
+}
+
+// runJob runs the job's SQL on a DuckDB set up for it.
+func runJob(ctx context.Context, conn *sql.Conn, j *job) *childAnswer {
 	if err := checkQuery(conn, j.SQL); err != nil {
 		return failure(err, 0, j)
 	}

@@ -580,9 +580,100 @@ func TestSandboxEscapes(t *testing.T) {
 			}
 		})
 	}
+	// Again, all in one child kept for one person: what an escape tries
+	// must not hold for, nor loosen, the queries after it.
+	started := s.started.Load()
+	for _, e := range escapes {
+		res, err := s.QueryAs(t.Context(), "user:1", inputs, e.sql, Limits{})
+		if err == nil && e.runs == "" {
+			t.Errorf("%s: a kept child ran it: %v", e.name, res.Rows)
+		}
+		var sqlErr *SQLError
+		if err != nil && !errors.As(err, &sqlErr) {
+			t.Errorf("%s: a kept child: %v (%T), want a SQLError", e.name, err, err)
+		}
+		leaks(t, e.name+" in a kept child", res, err)
+		if e.creates != "" {
+			if _, err := os.Lstat(e.creates); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: %s was created", e.name, e.creates)
+			}
+		}
+	}
+	if n := s.started.Load() - started; n > int64(s.cfg.Pool)+1 {
+		t.Errorf("%d children started for one person's queries, want the one kept (and the pool's refill)", n)
+	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the HTTP server was reached %d times", n)
 	}
+}
+
+// TestSandboxKeepsChildForPerson: a person's next query over the same
+// inputs runs in the child that answered the last, also after a mistake in
+// the SQL; another person, other inputs or other limits get a child of
+// their own; a kept child ends after IdleFor, and beyond Idle the oldest.
+func TestSandboxKeepsChildForPerson(t *testing.T) {
+	f := newFixture(t)
+	s := f.sandbox(t, SandboxConfig{Pool: 1, Idle: 2, IdleFor: time.Second})
+	orders := []Input{{Name: "orders", Paths: []string{f.orders}}}
+	query := func(person string, inputs []Input, sql string, lim Limits) (int64, error) {
+		t.Helper()
+		before := s.started.Load()
+		res, err := s.QueryAs(t.Context(), person, inputs, sql, lim)
+		if err == nil && len(res.Rows) == 0 {
+			t.Fatalf("%s: no rows", sql)
+		}
+		// A fresh child refills the pool: a started child shows as one
+		// more start, in the background.
+		time.Sleep(100 * time.Millisecond)
+		return s.started.Load() - before, err
+	}
+	fresh := func(what string, n int64, err error) {
+		t.Helper()
+		if err != nil || n == 0 {
+			t.Errorf("%s: %d children started (err %v), want a fresh one", what, n, err)
+		}
+	}
+	kept := func(what string, n int64, err error) {
+		t.Helper()
+		if n != 0 {
+			t.Errorf("%s: %d children started (err %v), want the kept one", what, n, err)
+		}
+	}
+	n, err := query("user:1", orders, "SELECT count(*) FROM orders", Limits{})
+	fresh("the first query", n, err)
+	n, err = query("user:1", orders, "SELECT * FROM orders LIMIT 1", Limits{})
+	kept("the same person again", n, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.QueryAs(t.Context(), "user:1", orders, "SELECT nope FROM orders", Limits{})
+	var sqlErr *SQLError
+	if !errors.As(err, &sqlErr) {
+		t.Fatalf("a wrong column: %v, want a SQLError", err)
+	}
+	n, err = query("user:1", orders, "SELECT 1 AS one FROM orders LIMIT 1", Limits{})
+	kept("after a mistake", n, err)
+
+	n, err = query("user:2", orders, "SELECT count(*) FROM orders", Limits{})
+	fresh("another person", n, err)
+	n, err = query("user:1", []Input{{Name: "orders", Paths: []string{f.orders}}, {Name: "events", Paths: []string{f.events}}},
+		"SELECT count(*) FROM events", Limits{})
+	fresh("other inputs", n, err)
+	n, err = query("user:1", orders, "SELECT count(*) FROM orders", Limits{Threads: 1})
+	fresh("other limits", n, err)
+	// user:2's child, the oldest of three, went for the limit of two.
+	n, err = query("user:2", orders, "SELECT count(*) FROM orders", Limits{})
+	fresh("beyond Idle", n, err)
+
+	time.Sleep(1500 * time.Millisecond)
+	s.mu.Lock()
+	idle := len(s.idle)
+	s.mu.Unlock()
+	if idle != 0 {
+		t.Errorf("%d children kept past IdleFor", idle)
+	}
+	n, err = query("user:1", orders, "SELECT count(*) FROM orders", Limits{})
+	fresh("after IdleFor", n, err)
 }
 
 // leaks fails the test when a secret shows in a result or an error.
