@@ -317,6 +317,7 @@ type answer struct {
 	Truncated bool         `json:"truncated"`
 	RowCount  int64        `json:"row_count"`
 	Error     *answerError `json:"error,omitempty"`
+	Stays     bool         `json:"stays"` // the child waits for the next job of its key
 }
 
 type answerError struct {
@@ -531,7 +532,7 @@ func (s *Sandbox) run(ctx context.Context, j *job, key string) (*Result, error) 
 		}
 		return nil, &CrashError{Reason: c.exitReason(), Output: output}
 	}
-	if key != "" && (ans.Error == nil || ans.Error.Kind != "setup") {
+	if key != "" && ans.Stays {
 		s.park(key, c)
 	} else {
 		s.retire(c, false)

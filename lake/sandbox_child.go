@@ -75,11 +75,14 @@ func childMain(stdin io.Reader, out *os.File) int {
 		watchdog := time.AfterFunc(j.Timeout+childGrace, func() { os.Exit(4) })
 		ans := w.run(ctx, &j)
 		watchdog.Stop()
+		// A child that grew large (a big join's memory, which DuckDB's
+		// allocator returns to the system only slowly) is not kept.
+		ans.Stays = j.Keep && !w.spent && residentBytes() <= keepResident
 		if err := writeAnswer(out, ans); err != nil {
 			fmt.Fprintln(os.Stderr, "plaza __sandbox: write answer:", err)
 			return 3
 		}
-		if !j.Keep || w.spent {
+		if !ans.Stays {
 			return 0
 		}
 		// The next query names its own; this one's view goes now.
@@ -87,6 +90,27 @@ func childMain(stdin io.Reader, out *os.File) int {
 			return 0
 		}
 	}
+}
+
+// keepResident is the most memory a child may hold and still be kept for
+// a next query: a small query's child holds about 70 MB.
+const keepResident = 192 << 20
+
+// residentBytes is the child's resident memory; 0 where /proc cannot say.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * int64(os.Getpagesize())
 }
 
 // childState is what a child keeps between the jobs it serves.
@@ -138,6 +162,7 @@ type childAnswer struct {
 	Truncated bool              `json:"truncated"`
 	RowCount  int64             `json:"row_count"`
 	Error     *answerError      `json:"error,omitempty"`
+	Stays     bool              `json:"stays,omitempty"`
 }
 
 // writeAnswer writes one answer frame: its length, then its JSON.
@@ -174,11 +199,13 @@ func setUp(ctx context.Context, conn *sql.Conn, j *job) *childAnswer {
 
 // runJob runs the job's SQL on a DuckDB set up for it.
 func runJob(ctx context.Context, conn *sql.Conn, j *job) *childAnswer {
-	if err := checkQuery(conn, j.SQL); err != nil {
-		return failure(err, 0, j)
-	}
+	// A view holds exactly one query, so making it is the check that the
+	// SQL is one; only when it fails does checkQuery say what else it is.
 	prefix := "CREATE TEMP VIEW " + queryViewName + " AS "
 	if err := execOne(ctx, conn, prefix+j.SQL, duckdb.STATEMENT_TYPE_CREATE); err != nil {
+		if err := checkQuery(conn, j.SQL); err != nil {
+			return failure(err, 0, j)
+		}
 		ans := failure(err, len(prefix), j)
 		if e := ans.Error; e.Kind == "sql" && e.Position == 0 && strings.HasPrefix(e.Message, "Parser Error") {
 			// A query a view cannot hold: DESCRIBE, SUMMARIZE, SHOW.
@@ -224,6 +251,12 @@ func configure(ctx context.Context, conn *sql.Conn, j *job) error {
 		"SET allow_persistent_secrets = false",
 		"SET allow_unredacted_secrets = false",
 		"SET enable_progress_bar = false",
+		// Inputs are published snapshots (never rewritten) and landing
+		// files (DuckDB checks their modification time): a kept child
+		// reads each footer once, not at every bind of every query.
+		"SET parquet_metadata_cache = true",
+		// Idle, a kept child gives freed memory back to the system.
+		"SET allocator_background_threads = true",
 		"SET allowed_configs = []",
 		"SET allowed_directories = []",
 		"SET allowed_paths = [" + strings.Join(quoted, ", ") + "]",
@@ -281,6 +314,8 @@ func verify(ctx context.Context, conn *sql.Conn, j *job, allowed []string) error
 		"enable_external_access":       "false",
 		"lock_configuration":           "true",
 		"errors_as_json":               "true",
+		"parquet_metadata_cache":       "true",
+		"allocator_background_threads": "true",
 	}
 	rows, err := conn.QueryContext(ctx, "SELECT name, value FROM duckdb_settings()")
 	if err != nil {

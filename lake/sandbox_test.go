@@ -653,6 +653,12 @@ func TestSandboxKeepsChildForPerson(t *testing.T) {
 	}
 	n, err = query("user:1", orders, "SELECT 1 AS one FROM orders LIMIT 1", Limits{})
 	kept("after a mistake", n, err)
+	// A query that leaves the child holding hundreds of MB ends it.
+	if _, err := s.QueryAs(t.Context(), "user:1", orders, "SELECT count(DISTINCT range) FROM range(30000000)", Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	n, err = query("user:1", orders, "SELECT 1 AS one FROM orders LIMIT 1", Limits{})
+	fresh("after a query that grew the child", n, err)
 
 	n, err = query("user:2", orders, "SELECT count(*) FROM orders", Limits{})
 	fresh("another person", n, err)
