@@ -75,9 +75,10 @@ func childMain(stdin io.Reader, out *os.File) int {
 		watchdog := time.AfterFunc(j.Timeout+childGrace, func() { os.Exit(4) })
 		ans := w.run(ctx, &j)
 		watchdog.Stop()
-		// A child that grew large (a big join's memory, which DuckDB's
-		// allocator returns to the system only slowly) is not kept.
-		ans.Stays = j.Keep && !w.spent && residentBytes() <= keepResident
+		// A child that grew large (more than a query's memory, which
+		// DuckDB's allocator returns to the system within a second or
+		// so) is not kept.
+		ans.Stays = j.Keep && !w.spent && residentBytes() <= j.KeepBelow
 		if err := writeAnswer(out, ans); err != nil {
 			fmt.Fprintln(os.Stderr, "plaza __sandbox: write answer:", err)
 			return 3
@@ -91,10 +92,6 @@ func childMain(stdin io.Reader, out *os.File) int {
 		}
 	}
 }
-
-// keepResident is the most memory a child may hold and still be kept for
-// a next query: a small query's child holds about 70 MB.
-const keepResident = 192 << 20
 
 // residentBytes is the child's resident memory; 0 where /proc cannot say.
 func residentBytes() int64 {

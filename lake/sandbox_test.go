@@ -613,7 +613,7 @@ func TestSandboxEscapes(t *testing.T) {
 // their own; a kept child ends after IdleFor, and beyond Idle the oldest.
 func TestSandboxKeepsChildForPerson(t *testing.T) {
 	f := newFixture(t)
-	s := f.sandbox(t, SandboxConfig{Pool: 1, Idle: 2, IdleFor: time.Second})
+	s := f.sandbox(t, SandboxConfig{Pool: 1, Idle: 2, IdleFor: time.Second, KeepBelow: 192 << 20})
 	orders := []Input{{Name: "orders", Paths: []string{f.orders}}}
 	query := func(person string, inputs []Input, sql string, lim Limits) (int64, error) {
 		t.Helper()
