@@ -164,7 +164,7 @@ func (e *benchEnv) query(hc *http.Client, token, sql string) (int, time.Duration
 
 // BenchmarkQuery10M: each iteration runs the grouped aggregation through
 // the endpoint and directly in DuckDB (threads=2 and memory_limit=512MB,
-// the per-query limits), alternating which goes first. Reported: plaza-s
+// the per-query limits), alternating which goes first, each after a pause. Reported: plaza-s
 // and direct-s (means), sandbox-s (the mean of the answers' duration_ms,
 // the sandbox's own count), overhead-% (of the means), median-overhead-%, and
 // ttfr-p50-ms / ttfr-p95-ms, the time to the answer of a LIMIT 10 query
@@ -246,6 +246,11 @@ func benchQuery10M(b *testing.B, groupSQL string) {
 		sandbox = append(sandbox, time.Duration(res.DurationMS)*time.Millisecond)
 		return took
 	}
+	// Each side starts on quiet cores: after a big query DuckDB's allocator
+	// gives memory back on background threads for a second or so, and
+	// back to back that lands on the other side (measured: whichever ran
+	// second was 10-30% slower, both ways).
+	settle := func() { time.Sleep(1500 * time.Millisecond) }
 	// Warm up both (the page cache, the sandbox's children).
 	runPlaza()
 	runDirect()
@@ -257,10 +262,14 @@ func benchQuery10M(b *testing.B, groupSQL string) {
 		var d, pz time.Duration
 		var n int
 		if i%2 == 0 {
+			settle()
 			d, n = runDirect()
+			settle()
 			pz = runPlaza()
 		} else {
+			settle()
 			pz = runPlaza()
+			settle()
 			d, n = runDirect()
 		}
 		if n != 1000 {
