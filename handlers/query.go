@@ -202,6 +202,12 @@ func (s *Server) runQuery(c echo.Context, job queryJob) (*queryOutcome, error) {
 		}
 	}
 	took := time.Since(start)
+	var sqlErr *lake.SQLError
+	if errors.As(err, &sqlErr) { // a misspelled product, or one without its domain: say what names are
+		if msg, xerr := s.Store.ExplainMissingTable(ctx, sqlErr.Message); xerr == nil && msg != "" {
+			sqlErr.Message = msg
+		}
+	}
 	status, rows, msg := models.QuerySucceeded, int64(0), ""
 	if out.Result != nil {
 		rows, took = out.Result.RowCount, out.Result.Elapsed

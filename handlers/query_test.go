@@ -209,6 +209,18 @@ func queryJoins(t *testing.T, e *env) {
 	if use := e.as(ownerEmail).get("/products/sales/returns").Text("health-queries"); !strings.HasPrefix(use, strconv.Itoa(before+2)+" by ") {
 		t.Errorf("the usage line %q, want %d queries", use, before+2)
 	}
+
+	// A misspelled product, and one without its domain, get the name to use.
+	for sql, want := range map[string]string{
+		"SELECT * FROM finance.fiscal_calender": "finance.fiscal_calender is not a data product you can query here. Did you mean finance.fiscal_calendar?",
+		"SELECT * FROM fiscal_calendar":         "fiscal_calendar is not a data product: products are named <domain>.<product>, like sales.orders. Did you mean finance.fiscal_calendar?",
+		"SELECT * FROM nothing.like_it":         "nothing.like_it is not a data product you can query here. The query page",
+	} {
+		r = c.call("POST", "/api/v1/query", leo, queryBody(sql))
+		if body := apiErrorOf(t, r); r.Status != http.StatusUnprocessableEntity || body.Code != "sql_error" || !strings.HasPrefix(body.Message, want) {
+			t.Errorf("%s: %d %+v, want %q", sql, r.Status, body, want)
+		}
+	}
 }
 
 // TestQueryWorkbenchInTheBrowser: the page lists what Leo may query; a run

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -504,4 +505,78 @@ func (s *Store) DeleteSavedQuery(ctx context.Context, u *User, token string) err
 		return fmt.Errorf("delete %q: %w", sq.Name, ErrForbidden)
 	}
 	return s.db(ctx).Delete(&SavedQuery{}, sq.ID).Error
+}
+
+// missingTable finds the name in DuckDB's "Table with name ... does not
+// exist" error, with or without its schema and quotes.
+var missingTable = regexp.MustCompile(`Table with name "?([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)"? does not exist`)
+
+// ExplainMissingTable rewrites DuckDB's error for a table that is not there
+// (a misspelled product, or a name without its domain) into one that says
+// what names are, with the closest product view as a suggestion (DuckDB's
+// own are among the few views of the query, or its system tables). It
+// answers "" when msg is another error.
+func (s *Store) ExplainMissingTable(ctx context.Context, msg string) (string, error) {
+	m := missingTable.FindStringSubmatch(msg)
+	if m == nil {
+		return "", nil
+	}
+	name := strings.ToLower(m[1])
+	schema, _, dotted := strings.Cut(name, ".")
+	type row struct {
+		Domain, Product string
+		Ports           int
+		Port            string
+	}
+	q := s.db(ctx).Table("products").Select("domains.slug AS domain, products.slug AS product, output_ports.slug AS port, "+
+		"(SELECT count(*) FROM output_ports op WHERE op.product_id = products.id) AS ports").
+		Joins("JOIN domains ON domains.id = products.domain_id").Joins("JOIN output_ports ON output_ports.product_id = products.id").
+		Where("products.status IN ?", []string{StatusPublished, StatusDeprecated}).Limit(5000)
+	if dotted {
+		q = q.Where("domains.slug = ?", strings.ReplaceAll(schema, "_", "-"))
+	}
+	var rows []row
+	if err := q.Scan(&rows).Error; err != nil {
+		return "", err
+	}
+	best, bestDist := "", 0
+	for _, r := range rows {
+		view := UpstreamViewName(r.Domain, r.Product, r.Port, r.Ports)
+		against := view
+		if !dotted { // "orders" against the product part of sales.orders
+			_, against, _ = strings.Cut(view, ".")
+		}
+		if d := editDistance(name, against); best == "" || d < bestDist {
+			best, bestDist = view, d
+		}
+	}
+	out := name + " is not a data product you can query here."
+	if !dotted {
+		out = name + " is not a data product: products are named <domain>.<product>, like sales.orders."
+	}
+	if best != "" && bestDist <= max(2, len(name)/4) {
+		out += " Did you mean " + best + "?"
+	}
+	return out + " The query page's schema browser lists the products you may query.", nil
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
