@@ -299,20 +299,40 @@ func (s *Server) history(c echo.Context) ([]query.HistoryItem, error) {
 	if err != nil {
 		return nil, err
 	}
+	saved, err := s.savedOf(c.Request().Context(), qs)
+	if err != nil {
+		return nil, err
+	}
 	items := make([]query.HistoryItem, len(qs))
 	for i := range qs {
-		items[i] = historyItem(&qs[i])
+		items[i] = historyItem(&qs[i], saved)
 	}
 	return items, nil
 }
 
-func historyItem(q *models.Query) query.HistoryItem {
+func historyItem(q *models.Query, saved map[uint]models.SavedQuery) query.HistoryItem {
 	h := query.HistoryItem{ID: q.ID, SQL: q.SQL, Status: q.Status, Rows: q.Rows, Duration: time.Duration(q.DurationMS) * time.Millisecond,
 		StartedAt: q.StartedAt, Error: q.Error}
 	for _, r := range q.Reads {
 		h.Products = append(h.Products, r.View)
 	}
+	if q.SavedQueryID != nil {
+		if sq, ok := saved[*q.SavedQueryID]; ok {
+			h.SavedName, h.SavedToken = sq.Name, sq.Token
+		}
+	}
 	return h
+}
+
+// savedOf loads the saved queries qs ran from, for historyItem.
+func (s *Server) savedOf(ctx context.Context, qs []models.Query) (map[uint]models.SavedQuery, error) {
+	var ids []uint
+	for _, q := range qs {
+		if q.SavedQueryID != nil {
+			ids = append(ids, *q.SavedQueryID)
+		}
+	}
+	return s.Store.SavedQueriesByID(ctx, ids)
 }
 
 func savedView(sq *models.SavedQuery, u *models.User) query.Saved {
@@ -471,10 +491,14 @@ func (s *Server) AdminQueries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	saved, err := s.savedOf(c.Request().Context(), qs)
+	if err != nil {
+		return err
+	}
 	rows := make([]query.AuditRow, len(qs))
 	for i := range qs {
 		q := &qs[i]
-		rows[i] = query.AuditRow{HistoryItem: historyItem(q), User: q.User.DisplayName(), UserEmail: q.User.Email, Source: q.Source}
+		rows[i] = query.AuditRow{HistoryItem: historyItem(q, saved), User: q.User.DisplayName(), UserEmail: q.User.Email, Source: q.Source}
 		for _, r := range q.Reads {
 			rows[i].Reads = append(rows[i].Reads, query.Read{View: r.View, Port: r.Port, Snapshot: r.Snapshot, Pinned: r.Pinned, Basis: r.Basis})
 		}

@@ -282,6 +282,9 @@ func TestQueryWorkbenchInTheBrowser(t *testing.T) {
 	if !strings.Contains(res.Text("query-error"), "marketing.campaigns") {
 		t.Errorf("the shared query ran with its author's grants: %s", res.Body)
 	}
+	if from := hannah.get("/query").Text("history-saved"); from != "from Returns by campaign" {
+		t.Errorf("Hannah's history says %q of the run of the shared query, want its name", from)
+	}
 	if p := hannah.post("/query/saved/"+saved[0].Token+"/delete", nil); p.Status != http.StatusForbidden {
 		t.Errorf("Hannah deleted Leo's saved query: %d", p.Status)
 	}

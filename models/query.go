@@ -488,6 +488,23 @@ func (s *Store) SavedQueryByToken(ctx context.Context, token string) (*SavedQuer
 	return &sq, nil
 }
 
+// SavedQueriesByID returns the saved queries with these ids that still
+// exist, by id: the names a query history shows beside runs of them.
+func (s *Store) SavedQueriesByID(ctx context.Context, ids []uint) (map[uint]SavedQuery, error) {
+	out := map[uint]SavedQuery{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var list []SavedQuery
+	if err := s.db(ctx).Where("id IN ?", ids).Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("saved queries: %w", err)
+	}
+	for _, sq := range list {
+		out[sq.ID] = sq
+	}
+	return out, nil
+}
+
 // SavedQueries lists u's saved queries, most recently changed first.
 func (s *Store) SavedQueries(ctx context.Context, u *User) ([]SavedQuery, error) {
 	var out []SavedQuery
