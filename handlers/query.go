@@ -162,7 +162,8 @@ func (s *Server) runQuery(c echo.Context, job queryJob) (*queryOutcome, error) {
 	if errors.As(err, &noAccess) || errors.As(err, &invalid) {
 		q, rerr := s.Store.RecordQuery(ctx, u, models.QueryRecord{SQL: job.SQL, Source: job.Source, SavedID: job.SavedID, Refused: err})
 		if rerr == nil && invalid != nil {
-			rerr = s.Store.FinishQuery(ctx, q, models.QueryFailed, 0, 0, err.Error())
+			_, msg := invalid.First() // the sentence, without "invalid input: sql:"
+			rerr = s.Store.FinishQuery(ctx, q, models.QueryFailed, 0, 0, msg)
 		}
 		return nil, errors.Join(err, rerr)
 	}

@@ -213,8 +213,8 @@ func queryJoins(t *testing.T, e *env) {
 	// A misspelled product, and one without its domain, get the name to use.
 	for sql, want := range map[string]string{
 		"SELECT * FROM finance.fiscal_calender": "finance.fiscal_calender is not a data product you can query here. Did you mean finance.fiscal_calendar?",
-		"SELECT * FROM fiscal_calendar":         "fiscal_calendar is not a data product: products are named <domain>.<product>, like sales.orders. Did you mean finance.fiscal_calendar?",
-		"SELECT * FROM nothing.like_it":         "nothing.like_it is not a data product you can query here. The query page",
+		"SELECT * FROM fiscal_calendar":         "fiscal_calendar is not a data product: products are named <domain>.<product>. Did you mean finance.fiscal_calendar?",
+		"SELECT * FROM nothing.like_it":         "nothing.like_it is not a data product you can query here. The Tables list",
 	} {
 		r = c.call("POST", "/api/v1/query", leo, queryBody(sql))
 		if body := apiErrorOf(t, r); r.Status != http.StatusUnprocessableEntity || body.Code != "sql_error" || !strings.HasPrefix(body.Message, want) {

@@ -569,12 +569,12 @@ func (s *Store) ExplainMissingTable(ctx context.Context, msg string) (string, er
 	}
 	out := name + " is not a data product you can query here."
 	if !dotted {
-		out = name + " is not a data product: products are named <domain>.<product>, like sales.orders."
+		out = name + " is not a data product: products are named <domain>.<product>."
 	}
 	if best != "" && bestDist <= max(2, len(name)/4) {
 		out += " Did you mean " + best + "?"
 	}
-	return out + " The query page's schema browser lists the products you may query.", nil
+	return out + " The Tables list of the query page names the products you may query.", nil
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.
