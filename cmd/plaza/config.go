@@ -33,6 +33,7 @@ type Config struct {
 	Providers     []handlers.ProviderConfig
 	SMTP          *jobs.SMTP // from PLAZA_SMTP_URL; nil: no email
 	MaxUploadMB   int        // largest landing upload
+	SandboxIdle   int        // sandbox children kept for their person's next query; 0 keeps none
 	DemoData      bool       // with Demo: generate landing files and run the demo pipelines
 	LineageFile   string     // OpenLineage events of pipeline runs, one JSON object a line; "": none
 	LineageURL    string     // where those events are also POSTed; "": nowhere
@@ -66,6 +67,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	c.DemoData = env("PLAZA_DEMO_DATA", "on") != "off"
 	maxUpload, _ := strconv.Atoi(env("PLAZA_MAX_UPLOAD_MB", "1024"))
 	fs.IntVar(&c.MaxUploadMB, "max-upload-mb", maxUpload, "largest landing upload in MiB (PLAZA_MAX_UPLOAD_MB)")
+	idle, _ := strconv.Atoi(env("PLAZA_SANDBOX_IDLE", "32"))
+	fs.IntVar(&c.SandboxIdle, "sandbox-idle", idle, "query sandboxes kept for their person's next query, about 70 MB each; 0 keeps none (PLAZA_SANDBOX_IDLE)")
 }
 
 // finish fills in defaults that depend on other settings and reads the

@@ -161,7 +161,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// User SQL (pipelines, checks, previews) runs in child processes of
 	// this same binary: see lake/sandbox.go.
-	sandbox := lake.NewSandbox(lake.SandboxConfig{ScratchDir: lk.SandboxScratchDir()})
+	idle := c.SandboxIdle
+	if idle <= 0 {
+		idle = -1 // SandboxConfig's "none"; its 0 is the default
+	}
+	sandbox := lake.NewSandbox(lake.SandboxConfig{ScratchDir: lk.SandboxScratchDir(), Idle: idle})
 	defer sandbox.Close()
 	lineage, err := jobs.NewLineageEmitter(jobs.LineageConfig{File: c.LineageFile, URL: c.LineageURL, BaseURL: c.BaseURL, Logger: log})
 	if err != nil {
