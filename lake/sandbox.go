@@ -524,14 +524,14 @@ func (s *Sandbox) run(ctx context.Context, j *job, key string) (*Result, error) 
 	elapsed := time.Since(start)
 
 	if got.tooLarge {
-		s.retire(c, true)
+		c.kill()
 		return nil, &LimitError{Limit: "output", Message: "The query's answer is too large; select fewer or smaller columns."}
 	}
 	var ans answer
 	dec := json.NewDecoder(bytes.NewReader(got.data))
 	dec.UseNumber()
 	if len(got.data) == 0 || dec.Decode(&ans) != nil {
-		s.retire(c, true)
+		c.kill()
 		<-c.done
 		output := c.output.String()
 		if strings.Contains(output, "out of memory") || strings.Contains(output, "std::bad_alloc") {
@@ -543,7 +543,7 @@ func (s *Sandbox) run(ctx context.Context, j *job, key string) (*Result, error) 
 	if key != "" && ans.Stays {
 		s.park(key, c)
 	} else {
-		s.retire(c, false)
+		c.retire()
 	}
 	if e := ans.Error; e != nil {
 		switch e.Kind {
@@ -677,7 +677,7 @@ func (s *Sandbox) send(j *job, key string) (*child, error) {
 		j.TempDir = c.dir
 		payload, err := json.Marshal(j)
 		if err != nil {
-			s.retire(c, true)
+			c.kill()
 			return nil, err
 		}
 		err = writeFrame(c.stdin, payload)
@@ -702,7 +702,7 @@ func (s *Sandbox) park(key string, c *child) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		s.retire(c, true)
+		c.kill()
 		return
 	}
 	ic.timer = time.AfterFunc(s.cfg.IdleFor, func() { s.expire(ic) })
@@ -715,7 +715,7 @@ func (s *Sandbox) park(key string, c *child) {
 	}
 	s.mu.Unlock()
 	if oldest != nil {
-		s.retire(oldest.c, false)
+		oldest.c.retire()
 	}
 }
 
@@ -752,18 +752,13 @@ func (s *Sandbox) expire(ic *idleChild) {
 	}
 	s.mu.Unlock()
 	if i >= 0 {
-		s.retire(ic.c, false)
+		ic.c.retire()
 	}
 }
 
 // retire ends a child that has answered: the end of its stdin tells it to
-// exit; one that does not within childGrace, or at once with kill, is
-// killed. Nobody waits for it.
-func (s *Sandbox) retire(c *child, kill bool) {
-	if kill {
-		c.kill()
-		return
-	}
+// exit; one that does not within childGrace is killed. Nobody waits for it.
+func (c *child) retire() {
 	c.stdin.Close()
 	go func() {
 		select {
